@@ -1,0 +1,64 @@
+"""The `loyalty` command: serve, migrate, seed the demo programme."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import uvicorn
+
+from api.settings import Settings
+from persistence.migrate import upgrade_to_head
+
+
+def serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    from api.app import create_app  # noqa: PLC0415  (import the app only to serve it)
+
+    host = arguments.host or settings.host
+    port = arguments.port or settings.port
+    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    return 0
+
+
+def migrate(settings: Settings, _arguments: argparse.Namespace) -> int:
+    upgrade_to_head(settings.database_url)
+    return 0
+
+
+def seed_demo(settings: Settings, _arguments: argparse.Namespace) -> int:
+    from api.demo import seed_if_empty  # noqa: PLC0415
+
+    asyncio.run(seed_if_empty(settings, sys.stdout))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="loyalty", description="Loyalty points backend.")
+    commands = root.add_subparsers(dest="command", required=True)
+    serve_command = commands.add_parser("serve", help="serve the GraphQL API")
+    serve_command.add_argument("--host", help="overrides LOYALTY_HOST")
+    serve_command.add_argument("--port", type=int, help="overrides LOYALTY_PORT")
+    serve_command.set_defaults(run=serve)
+    commands.add_parser("migrate", help="migrate the database to the latest schema").set_defaults(
+        run=migrate
+    )
+    commands.add_parser(
+        "seed-demo", help="on an empty database, add the demo programme and say how to try it"
+    ).set_defaults(run=seed_demo)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    result: int = arguments.run(settings, arguments)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Per-request context: the application's services and per-request DataLoaders."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from api.settings import Settings
+from persistence import queries
+from persistence.database import Database
+from persistence.queries import CustomerView
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from subscriptions.hub import Hub
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Built once by the lifespan; shared by every request."""
+
+    settings: Settings
+    database: Database
+    hub: Hub
+    clock: Callable[[], datetime] = utc_now
+
+
+@dataclass
+class Context:
+    services: Services
+    customers: DataLoader[str, CustomerView | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # No cache: a later mutation in the same request must see the balance it changed.
+        self.customers = DataLoader(load_fn=self._load_customers, cache=False)
+
+    @property
+    def database(self) -> Database:
+        return self.services.database
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    def uow(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.services.database, self.services.hub, read_only=read_only)
+
+    async def _load_customers(self, ids: Sequence[str]) -> list[CustomerView | None]:
+        async with self.database.reading() as session:
+            found = await queries.customers_by_ids(session, ids)
+        return [found.get(customer_id) for customer_id in ids]
+
+
+Info = strawberry.Info[Context, None]

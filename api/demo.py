@@ -1,0 +1,83 @@
+"""The demo programme `make run` seeds into an empty database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TextIO
+
+from sqlalchemy import func, select
+
+from api.app import database_for
+from api.settings import Settings
+from domain import services
+from domain.commands import CreateStore, EnrollCustomer
+from domain.customers import Identifiers
+from persistence.database import Database
+from persistence.models import CategoryRateRow, RewardRow, StoreRow
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from subscriptions.hub import Hub
+
+STORES = (("S001", "Main Street"), ("S002", "Harbour Front"), ("S003", "Airport"))
+CATEGORY_RATES = {
+    "grocery": Decimal("1"),
+    "beauty": Decimal("2"),
+    "electronics": Decimal("0.5"),
+    "tobacco": Decimal("0"),
+}
+REWARDS = (
+    ("COFFEE", "Free coffee", 100),
+    ("TOTE", "Canvas tote bag", 250),
+    ("TEN-OFF", "10.00 off", 500),
+)
+CUSTOMERS = (
+    ("Ada Lovelace", Identifiers(email="ada@example.com", card_number="6001000000000001")),
+    ("Grace Hopper", Identifiers(phone="+15555550123", card_number="6001000000000002")),
+    ("Alan Turing", Identifiers(external_id="CRM-1912", email="alan@example.com")),
+)
+
+HOW_TO_TRY = """
+Demo programme ready: stores S001, S002, S003; customers ada@example.com,
+card 6001000000000002 (Grace) and CRM-1912 (Alan); rewards COFFEE, TOTE, TEN-OFF.
+Open http://{host}:{port}/graphql and try:
+
+  {{ customer(lookup: {{email: "ada@example.com"}}) {{ id name balance }} }}
+
+The README has the earn and redeem examples.
+"""
+
+
+async def seed_if_empty(settings: Settings, out: TextIO) -> None:
+    database = database_for(settings)
+    try:
+        if await _has_stores(database):
+            out.write("Database has data already; no demo seeded.\n")
+            return
+        await _seed(database)
+        out.write(HOW_TO_TRY.format(host=settings.host, port=settings.port))
+    finally:
+        await database.dispose()
+
+
+async def _has_stores(database: Database) -> bool:
+    async with database.reading() as session:
+        return bool(await session.scalar(select(func.count()).select_from(StoreRow)))
+
+
+async def _seed(database: Database) -> None:
+    hub = Hub()
+    now = datetime.now(UTC)
+    for code, name in STORES:
+        await services.create_store(SqlAlchemyUnitOfWork(database, hub), CreateStore(code, name))
+    for name, identifiers in CUSTOMERS:
+        command = EnrollCustomer(name=name, identifiers=identifiers, enrolled_at=now)
+        await services.enroll_customer(SqlAlchemyUnitOfWork(database, hub), command)
+    async with database.write_sessions() as session, session.begin():
+        session.add_all(
+            CategoryRateRow(category=category, points_per_unit=rate, updated_at=now)
+            for category, rate in CATEGORY_RATES.items()
+        )
+        session.add_all(
+            RewardRow(id=code, name=name, points_cost=cost, active=True, created_at=now)
+            for code, name, cost in REWARDS
+        )

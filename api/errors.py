@@ -1,0 +1,39 @@
+"""What a client may see of a failure, and what is masked."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+
+from domain.errors import DomainError, ErrorCode, FieldPath
+
+logger = logging.getLogger(__name__)
+
+MASKED_MESSAGE = "Unexpected error."
+
+
+class ClientError(GraphQLError):
+    """A top-level error meant for the client, e.g. a bad lookup on a query."""
+
+    def __init__(self, code: ErrorCode, message: str, field: FieldPath | None = None) -> None:
+        extensions: dict[str, object] = {"code": code.value}
+        if field:
+            extensions["field"] = list(field)
+        super().__init__(message, extensions=extensions)
+
+    @classmethod
+    def of(cls, error: DomainError) -> ClientError:
+        return cls(error.code, error.message, error.field)
+
+
+def should_mask(error: GraphQLError) -> bool:
+    """Mask everything that came from our code unless it was raised for the client.
+
+    Errors without an original error are the parser's and validator's, about the
+    document the client sent; they name nothing internal.
+    """
+    original = error.original_error
+    if original is None or isinstance(original, ClientError):
+        return False
+    return not isinstance(original, DomainError)

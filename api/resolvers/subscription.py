@@ -1,0 +1,69 @@
+"""Subscriptions: a snapshot first, then every committed change in balanceVersion order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from api.context import Info
+from api.errors import ClientError
+from api.types.payloads import BalanceChange
+from domain.errors import ErrorCode
+from domain.events import BalanceChanged
+from persistence import queries
+from persistence.queries import TransactionView
+from subscriptions.hub import Delivery
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="The customer's current balance at once, then every change, "
+        "in balanceVersion order."
+    )
+    async def balance_changed(
+        self, info: Info, customer_id: strawberry.ID
+    ) -> AsyncGenerator[BalanceChange, None]:
+        # Subscribe before reading the snapshot, so no change can fall between the two.
+        async with info.context.services.hub.subscription(str(customer_id)) as subscription:
+            snapshot = await _snapshot(info, str(customer_id))
+            yield snapshot
+            last_version = snapshot.balance_version
+            while True:
+                delivery = await subscription.next()
+                changes = await _changes_after(info, str(customer_id), delivery, last_version)
+                for change in changes:
+                    yield BalanceChange.of(change)
+                    last_version = change.balance_version
+
+
+async def _snapshot(info: Info, customer_id: str) -> BalanceChange:
+    async with info.context.database.reading() as session:
+        found = await queries.customers_by_ids(session, [customer_id])
+    customer = found.get(customer_id)
+    if customer is None:
+        raise ClientError(
+            ErrorCode.CUSTOMER_NOT_FOUND, f"no customer {customer_id}", ("customerId",)
+        )
+    return BalanceChange(
+        customer_id=strawberry.ID(customer.id),
+        balance=customer.balance,
+        balance_version=customer.balance_version,
+        delta=0,
+        transaction=None,
+        occurred_at=info.context.now(),
+    )
+
+
+async def _changes_after(
+    info: Info, customer_id: str, delivery: Delivery, last_version: int
+) -> list[TransactionView]:
+    """The next change as delivered, or, after a gap or an overflow, all the journal has."""
+    if isinstance(delivery, BalanceChanged):
+        if delivery.balance_version <= last_version:
+            return []
+        if delivery.balance_version == last_version + 1:
+            return [TransactionView.of(delivery.posted)]
+    async with info.context.database.reading() as session:
+        return await queries.transactions_after_version(session, customer_id, last_version)

@@ -1,0 +1,84 @@
+"""Points transactions: journal entries as the POS sees them."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+import strawberry
+
+from api.types.common import PageInfo
+from domain.errors import InvalidInput
+from domain.ledger import TransactionKind
+from persistence.queries import TransactionPage, TransactionView
+
+CURSOR_PREFIX = "txn:"
+
+
+@strawberry.type
+class PointsTransaction:
+    id: strawberry.ID
+    kind: TransactionKind
+    points: int = strawberry.field(
+        description="Signed change of balance: positive when points are added, negative when taken."
+    )
+    balance_after: int
+    customer_id: strawberry.ID
+    store_id: strawberry.ID | None
+    terminal_id: strawberry.ID | None
+    sale_id: str | None
+    idempotency_key: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, view: TransactionView) -> PointsTransaction:
+        return cls(
+            id=strawberry.ID(str(view.id)),
+            kind=TransactionKind(view.kind),
+            points=view.points,
+            balance_after=view.balance_after,
+            customer_id=strawberry.ID(view.customer_id),
+            store_id=None if view.store_id is None else strawberry.ID(view.store_id),
+            terminal_id=None if view.terminal_id is None else strawberry.ID(view.terminal_id),
+            sale_id=view.sale_id,
+            idempotency_key=view.idempotency_key,
+            created_at=view.created_at,
+        )
+
+
+@strawberry.type
+class PointsTransactionEdge:
+    cursor: str
+    node: PointsTransaction
+
+
+@strawberry.type
+class PointsTransactionConnection:
+    edges: list[PointsTransactionEdge]
+    page_info: PageInfo
+
+    @classmethod
+    def of(cls, page: TransactionPage) -> PointsTransactionConnection:
+        edges = [
+            PointsTransactionEdge(cursor=encode_cursor(view.id), node=PointsTransaction.of(view))
+            for view in page.transactions
+        ]
+        end_cursor = edges[-1].cursor if edges else None
+        return cls(
+            edges=edges, page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end_cursor)
+        )
+
+
+def encode_cursor(entry_id: int) -> str:
+    return base64.urlsafe_b64encode(f"{CURSOR_PREFIX}{entry_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("after is not a cursor from this API", ("after",)) from None
+    if not text.startswith(CURSOR_PREFIX) or not text[len(CURSOR_PREFIX) :].isdigit():
+        raise InvalidInput("after is not a cursor from this API", ("after",))
+    return int(text[len(CURSOR_PREFIX) :])

@@ -1,0 +1,72 @@
+"""A customer's points account: the balance and the rules that move it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from domain.errors import InsufficientPoints, InvalidInput
+from domain.ledger import (
+    POINTS_ISSUED,
+    POINTS_REDEEMED,
+    JournalEntry,
+    JournalLine,
+    Movement,
+    TransactionKind,
+    transfer,
+)
+
+
+@dataclass(frozen=True)
+class Account:
+    customer_id: str
+    balance: int
+    balance_version: int
+    lifetime_earned: int
+
+    def earn(self, points: int, movement: Movement) -> tuple[Account, JournalEntry]:
+        if points < 0:
+            raise InvalidInput("points earned cannot be negative")
+        changed = self._moved(points)
+        changed = replace(changed, lifetime_earned=self.lifetime_earned + points)
+        lines = transfer(self.customer_id, points, POINTS_ISSUED)
+        return changed, changed._entry(TransactionKind.EARN, points, movement, lines)
+
+    def redeem(
+        self, points: int, movement: Movement, reward_id: str | None = None
+    ) -> tuple[Account, JournalEntry]:
+        if points <= 0:
+            raise InvalidInput("points to redeem must be positive", ("input", "points"))
+        if points > self.balance:
+            raise InsufficientPoints(
+                f"the customer has {self.balance} points, {points} were asked for",
+                ("input", "points"),
+            )
+        changed = self._moved(-points)
+        lines = transfer(self.customer_id, -points, POINTS_REDEEMED)
+        entry = changed._entry(TransactionKind.REDEEM, -points, movement, lines, reward_id)
+        return changed, entry
+
+    def _moved(self, delta: int) -> Account:
+        """The balance changes by `delta`; its version goes up only when it really changes."""
+        if delta == 0:
+            return self
+        return replace(self, balance=self.balance + delta, balance_version=self.balance_version + 1)
+
+    def _entry(
+        self,
+        kind: TransactionKind,
+        points: int,
+        movement: Movement,
+        lines: tuple[JournalLine, ...],
+        reward_id: str | None = None,
+    ) -> JournalEntry:
+        return JournalEntry(
+            kind=kind,
+            customer_id=self.customer_id,
+            points=points,
+            balance_after=self.balance,
+            balance_version=self.balance_version,
+            movement=movement,
+            lines=lines,
+            reward_id=reward_id,
+        )

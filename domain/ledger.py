@@ -1,0 +1,86 @@
+"""The double-entry points journal.
+
+Every movement is one entry whose lines sum to zero. A line's amount is
+signed: positive credits an account, negative debits it. A customer's points
+account is a liability of the programme, so its balance is the sum of its
+lines: earning credits it and debits `programme:points-issued`; redeeming
+debits it and credits `programme:points-redeemed`. Entries are append-only;
+a correction is a new entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+POINTS_ISSUED = "programme:points-issued"
+POINTS_REDEEMED = "programme:points-redeemed"
+
+
+def customer_account(customer_id: str) -> str:
+    return f"customer:{customer_id}"
+
+
+class TransactionKind(StrEnum):
+    EARN = "EARN"
+    REDEEM = "REDEEM"
+    BULK_AWARD = "BULK_AWARD"
+    ADJUST = "ADJUST"
+    REVERSAL = "REVERSAL"
+    EXPIRE = "EXPIRE"
+
+
+@dataclass(frozen=True)
+class JournalLine:
+    account: str
+    amount: int
+
+
+class UnbalancedEntry(ValueError):
+    """A programming error: an entry whose lines do not sum to zero."""
+
+
+@dataclass(frozen=True)
+class Movement:
+    """Where a movement happened: the till that caused it."""
+
+    store_id: str | None
+    terminal_id: str | None
+    sale_id: str | None
+    idempotency_key: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    kind: TransactionKind
+    customer_id: str
+    points: int
+    balance_after: int
+    balance_version: int
+    movement: Movement
+    lines: tuple[JournalLine, ...]
+    reward_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if sum(line.amount for line in self.lines) != 0:
+            raise UnbalancedEntry(f"{self.kind} entry does not balance: {self.lines}")
+
+
+def transfer(customer_id: str, points: int, counter_account: str) -> tuple[JournalLine, ...]:
+    """Lines moving `points` into the customer's account (out of it when negative)."""
+    if points == 0:
+        return ()
+    return (
+        JournalLine(customer_account(customer_id), points),
+        JournalLine(counter_account, -points),
+    )
+
+
+@dataclass(frozen=True)
+class PostedEntry:
+    """A journal entry as stored, with its id."""
+
+    id: int
+    entry: JournalEntry

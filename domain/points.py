@@ -1,0 +1,103 @@
+"""Points from a sale: money in, whole points out.
+
+Rounding policy (one, everywhere): each line earns quantity * unit price *
+its rate, exactly, in Decimal; the sale's total is rounded *down* to whole
+points once. So 3 lines of 0.40 points each earn 1 point, not 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+
+from domain.errors import FieldPath, InvalidInput
+
+MAX_AMOUNT = Decimal("1000000000")
+MAX_DECIMAL_PLACES = 4
+MAX_QUANTITY = 1_000_000
+MAX_LINES = 500
+MAX_LABEL_LENGTH = 100
+
+
+def parse_decimal(raw: object, field_path: FieldPath, *, what: str = "amount") -> Decimal:
+    """A non-negative decimal given as a string, e.g. "12.50"; floats are refused."""
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise InvalidInput(f'{what} must be a decimal string such as "12.50"', field_path)
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise InvalidInput(
+            f"{what} is not a decimal number: {str(raw)[:40]!r}", field_path
+        ) from None
+    if not value.is_finite() or value < 0 or value >= MAX_AMOUNT:
+        raise InvalidInput(f"{what} must be between 0 and {MAX_AMOUNT}", field_path)
+    if -int(value.as_tuple().exponent) > MAX_DECIMAL_PLACES:
+        raise InvalidInput(f"{what} has more than {MAX_DECIMAL_PLACES} decimal places", field_path)
+    return value
+
+
+def require_label(raw: str, field_path: FieldPath, *, what: str) -> str:
+    label = raw.strip()
+    if not label or len(label) > MAX_LABEL_LENGTH:
+        raise InvalidInput(f"{what} must be 1 to {MAX_LABEL_LENGTH} characters", field_path)
+    return label
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    sku: str
+    category: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+def sale_line(
+    sku: str, category: str, quantity: int, unit_price: object, field_path: FieldPath
+) -> SaleLine:
+    """A validated sale line; `field_path` names the line, e.g. ("input", "lines", "0")."""
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise InvalidInput(
+            f"quantity must be between 1 and {MAX_QUANTITY}", (*field_path, "quantity")
+        )
+    return SaleLine(
+        sku=require_label(sku, (*field_path, "sku"), what="sku"),
+        category=require_label(category, (*field_path, "category"), what="category"),
+        quantity=quantity,
+        unit_price=parse_decimal(unit_price, (*field_path, "unitPrice"), what="unitPrice"),
+    )
+
+
+def sale_lines(lines: Iterable[SaleLine], field_path: FieldPath) -> tuple[SaleLine, ...]:
+    checked = tuple(lines)
+    if not 1 <= len(checked) <= MAX_LINES:
+        raise InvalidInput(f"a sale needs 1 to {MAX_LINES} lines", field_path)
+    return checked
+
+
+@dataclass(frozen=True)
+class EarningRates:
+    """Points per 1.00 of currency: a programme base rate, overridden per category."""
+
+    base: Decimal
+    by_category: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def rate_for(self, category: str) -> Decimal:
+        return self.by_category.get(category, self.base)
+
+
+def sale_total(lines: Iterable[SaleLine]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal(0))
+
+
+def exact_points(lines: Iterable[SaleLine], rates: EarningRates) -> Decimal:
+    return sum((line.amount * rates.rate_for(line.category) for line in lines), Decimal(0))
+
+
+def points_for_sale(lines: Iterable[SaleLine], rates: EarningRates) -> int:
+    """Whole points a sale earns: the exact sum over its lines, rounded down once."""
+    return int(exact_points(lines, rates).to_integral_value(rounding=ROUND_FLOOR))

@@ -1,0 +1,165 @@
+"""Use cases: load, apply pure domain rules, record, commit once."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from domain.accounts import Account
+from domain.commands import CreateStore, EarnPoints, EnrollCustomer, PreviewEarn, RedeemPoints
+from domain.customers import Customer
+from domain.errors import (
+    CustomerNotFound,
+    IdempotencyKeyReused,
+    InsufficientPoints,
+    InvalidInput,
+    RewardNotFound,
+    refusal,
+)
+from domain.events import BalanceChanged
+from domain.ledger import JournalEntry, PostedEntry
+from domain.points import points_for_sale
+from domain.ports import StoredOutcome, UnitOfWork
+from domain.rewards import Reward, RewardsOutlook, rewards_outlook
+from domain.stores import Store
+
+
+@dataclass(frozen=True)
+class PointsResult:
+    posted: PostedEntry
+    account: Account
+
+
+@dataclass(frozen=True)
+class EarnPreview:
+    points: int
+    projected_balance: int | None
+    outlook: RewardsOutlook
+
+
+async def create_store(uow: UnitOfWork, cmd: CreateStore) -> Store:
+    store = Store(id=cmd.id, name=cmd.name)
+    async with uow:
+        await uow.stores.add(store)
+        await uow.commit()
+    return store
+
+
+async def enroll_customer(uow: UnitOfWork, cmd: EnrollCustomer) -> Customer:
+    customer_id = str(uuid.uuid4())
+    customer = Customer(
+        id=customer_id,
+        name=cmd.name,
+        identifiers=cmd.identifiers,
+        account=Account(customer_id, balance=0, balance_version=0, lifetime_earned=0),
+        enrolled_at=cmd.enrolled_at,
+    )
+    async with uow:
+        await uow.customers.add(customer)
+        await uow.commit()
+    return customer
+
+
+async def earn_points(uow: UnitOfWork, cmd: EarnPoints, base_rate: Decimal) -> PointsResult:
+    async with uow:
+        previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
+        if previous is not None:
+            return await _replay(uow, previous, cmd.fingerprint())
+        await _require_store(uow, cmd.store_id)
+        account = await _lock_account(uow, cmd.customer_id)
+        rates = await uow.rates.earning_rates(base_rate)
+        account, entry = account.earn(points_for_sale(cmd.lines, rates), cmd.movement)
+        posted = await _post(uow, account, entry)
+        await uow.sales.record(posted, cmd, rates)
+        await uow.commit()
+    return PointsResult(posted, account)
+
+
+async def redeem_points(uow: UnitOfWork, cmd: RedeemPoints) -> PointsResult:
+    async with uow:
+        previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
+        if previous is not None:
+            return await _replay(uow, previous, cmd.fingerprint())
+        await _require_store(uow, cmd.store_id)
+        account = await _lock_account(uow, cmd.customer_id)
+        points = await _points_asked(uow, cmd)
+        try:
+            account, entry = account.redeem(points, cmd.movement, cmd.reward_id)
+        except InsufficientPoints as refused:
+            await uow.idempotency.refuse(cmd.idempotency_key, refused)
+            await uow.commit()
+            raise
+        posted = await _post(uow, account, entry)
+        await uow.commit()
+    return PointsResult(posted, account)
+
+
+async def preview_earn(uow: UnitOfWork, query: PreviewEarn, base_rate: Decimal) -> EarnPreview:
+    """The same computation as earn_points, with nothing written."""
+    async with uow:
+        await _require_store(uow, query.store_id)
+        account = await _current_account(uow, query.customer_id)
+        points = points_for_sale(query.lines, await uow.rates.earning_rates(base_rate))
+        projected = None if account is None else account.balance + points
+        outlook = rewards_outlook(projected or 0, await uow.rewards.active())
+    return EarnPreview(points, projected, outlook)
+
+
+async def _current_account(uow: UnitOfWork, customer_id: str | None) -> Account | None:
+    if customer_id is None:
+        return None
+    account = await uow.customers.account(customer_id)
+    if account is None:
+        raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
+    return account
+
+
+async def _require_store(uow: UnitOfWork, store_id: str) -> None:
+    if await uow.stores.get(store_id) is None:
+        raise InvalidInput(f"unknown store {store_id!r}", ("input", "storeId"))
+
+
+async def _lock_account(uow: UnitOfWork, customer_id: str) -> Account:
+    account = await uow.customers.lock_account(customer_id)
+    if account is None:
+        raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
+    return account
+
+
+async def _points_asked(uow: UnitOfWork, cmd: RedeemPoints) -> int:
+    if cmd.points is not None:
+        return cmd.points
+    reward = await _reward(uow, str(cmd.reward_id))
+    return reward.points_to_redeem()
+
+
+async def _reward(uow: UnitOfWork, reward_id: str) -> Reward:
+    reward = await uow.rewards.get(reward_id)
+    if reward is None:
+        raise RewardNotFound(f"no reward {reward_id}", ("input", "rewardId"))
+    return reward
+
+
+async def _post(uow: UnitOfWork, account: Account, entry: JournalEntry) -> PostedEntry:
+    await uow.customers.save_account(account)
+    posted = await uow.journal.add(entry)
+    await uow.idempotency.complete(str(entry.movement.idempotency_key), posted.id)
+    if entry.points:
+        uow.record(BalanceChanged.of(posted))
+    return posted
+
+
+async def _replay(uow: UnitOfWork, previous: StoredOutcome, fingerprint: str) -> PointsResult:
+    """A retry gets the first answer back; a different request under the same key, a refusal."""
+    if previous.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "this idempotencyKey was used for a different request", ("input", "idempotencyKey")
+        )
+    if previous.entry_id is None:
+        raise refusal(str(previous.refusal_code), str(previous.refusal_message))
+    posted = await uow.journal.get(previous.entry_id)
+    assert posted is not None, "an idempotency record points at a missing journal entry"
+    account = await uow.customers.account(posted.entry.customer_id)
+    assert account is not None, "a journal entry points at a missing customer"
+    return PointsResult(posted, account)

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 async persistence: PostgreSQL in production, SQLite embedded."""

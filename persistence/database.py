@@ -1,0 +1,76 @@
+"""Engines and sessions, built by the application's lifespan, never at import."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class Database:
+    """One database: a reading engine and a writing one.
+
+    On PostgreSQL they are the same engine; writers lock the rows they change.
+    SQLite allows one writer at a time, so writers here take an in-process lock
+    and open their transaction with BEGIN IMMEDIATE (waiting out other
+    processes for up to the busy timeout), and a client never sees
+    'database is locked'.
+    """
+
+    def __init__(self, url: str | URL, **engine_options: Any) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.engine = create_async_engine(self.url, **engine_options)
+        self.write_engine = self.engine
+        self.write_lock: asyncio.Lock | None = None
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, begin="BEGIN")
+            self.write_engine = create_async_engine(self.url, **engine_options)
+            _configure_sqlite(self.write_engine, begin="BEGIN IMMEDIATE")
+            self.write_lock = asyncio.Lock()
+        self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A short read-only session."""
+        async with self.read_sessions() as session:
+            yield session
+
+    async def ping(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+        if self.write_engine is not self.engine:
+            await self.write_engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine, *, begin: str) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, open transactions, so BEGIN is ours to choose.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)

@@ -1,0 +1,139 @@
+"""Tables. Alembic migrations create them; tests migrate, never create_all."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from persistence.types import BigId, Money, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class StoreRow(Base):
+    __tablename__ = "stores"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CustomerRow(Base):
+    __tablename__ = "customers"
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(120), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    card_number: Mapped[str | None] = mapped_column(String(120), unique=True)
+    balance: Mapped[int]
+    balance_version: Mapped[int]
+    lifetime_earned: Mapped[int]
+    enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CategoryRateRow(Base):
+    __tablename__ = "category_rates"
+
+    category: Mapped[str] = mapped_column(String(100), primary_key=True)
+    points_per_unit: Mapped[Decimal] = mapped_column(Money)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RewardRow(Base):
+    __tablename__ = "rewards"
+    __table_args__ = (CheckConstraint("points_cost > 0", name="points_cost_positive"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    points_cost: Mapped[int]
+    active: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JournalEntryRow(Base):
+    __tablename__ = "journal_entries"
+    __table_args__ = (
+        Index("ix_journal_entries_customer_id_id", "customer_id", "id"),
+        Index("ix_journal_entries_customer_id_balance_version", "customer_id", "balance_version"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    points: Mapped[int]
+    balance_after: Mapped[int]
+    balance_version: Mapped[int]
+    store_id: Mapped[str | None] = mapped_column(ForeignKey("stores.id"))
+    terminal_id: Mapped[str | None] = mapped_column(String(100))
+    sale_id: Mapped[str | None] = mapped_column(String(100))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    reward_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JournalLineRow(Base):
+    __tablename__ = "journal_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
+    account: Mapped[str] = mapped_column(String(80), index=True)
+    amount: Mapped[int]
+
+
+class IdempotencyKeyRow(Base):
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+    refusal_code: Mapped[str | None] = mapped_column(String(40))
+    refusal_message: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SaleRow(Base):
+    __tablename__ = "sales"
+    __table_args__ = (
+        Index("ix_sales_store_id_occurred_at", "store_id", "occurred_at"),
+        Index("ix_sales_customer_id_occurred_at", "customer_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    journal_entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    terminal_id: Mapped[str | None] = mapped_column(String(100))
+    sale_ref: Mapped[str | None] = mapped_column(String(100))
+    total: Mapped[Decimal] = mapped_column(Money)
+    points: Mapped[int]
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SaleLineRow(Base):
+    __tablename__ = "sale_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
+    line_no: Mapped[int]
+    sku: Mapped[str] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(100))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    points_per_unit: Mapped[Decimal] = mapped_column(Money)

@@ -1,0 +1,182 @@
+"""The read side: plain selects into small frozen views for the GraphQL queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.customers import Customer
+from domain.ledger import PostedEntry
+from domain.rewards import Reward
+from domain.stores import Store
+from persistence.models import CustomerRow, JournalEntryRow, RewardRow, StoreRow
+from persistence.repositories import reward_of
+
+LOOKUP_COLUMNS = {
+    "id": CustomerRow.id,
+    "external_id": CustomerRow.external_id,
+    "email": CustomerRow.email,
+    "phone": CustomerRow.phone,
+    "card_number": CustomerRow.card_number,
+}
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    id: str
+    external_id: str | None
+    name: str | None
+    email: str | None
+    phone: str | None
+    card_number: str | None
+    balance: int
+    balance_version: int
+    lifetime_earned: int
+    enrolled_at: datetime
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerView:
+        ids, account = customer.identifiers, customer.account
+        return cls(
+            id=customer.id,
+            external_id=ids.external_id,
+            name=customer.name,
+            email=ids.email,
+            phone=ids.phone,
+            card_number=ids.card_number,
+            balance=account.balance,
+            balance_version=account.balance_version,
+            lifetime_earned=account.lifetime_earned,
+            enrolled_at=customer.enrolled_at,
+        )
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    id: int
+    kind: str
+    points: int
+    balance_after: int
+    balance_version: int
+    customer_id: str
+    store_id: str | None
+    terminal_id: str | None
+    sale_id: str | None
+    idempotency_key: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, posted: PostedEntry) -> TransactionView:
+        entry, movement = posted.entry, posted.entry.movement
+        return cls(
+            id=posted.id,
+            kind=entry.kind.value,
+            points=entry.points,
+            balance_after=entry.balance_after,
+            balance_version=entry.balance_version,
+            customer_id=entry.customer_id,
+            store_id=movement.store_id,
+            terminal_id=movement.terminal_id,
+            sale_id=movement.sale_id,
+            idempotency_key=movement.idempotency_key,
+            created_at=movement.occurred_at,
+        )
+
+
+@dataclass(frozen=True)
+class TransactionPage:
+    transactions: Sequence[TransactionView]
+    has_next_page: bool
+
+
+def _customer_view(row: CustomerRow) -> CustomerView:
+    return CustomerView(
+        id=row.id,
+        external_id=row.external_id,
+        name=row.name,
+        email=row.email,
+        phone=row.phone,
+        card_number=row.card_number,
+        balance=row.balance,
+        balance_version=row.balance_version,
+        lifetime_earned=row.lifetime_earned,
+        enrolled_at=row.enrolled_at,
+    )
+
+
+def _transaction_view(row: JournalEntryRow) -> TransactionView:
+    return TransactionView(
+        id=row.id,
+        kind=row.kind,
+        points=row.points,
+        balance_after=row.balance_after,
+        balance_version=row.balance_version,
+        customer_id=row.customer_id,
+        store_id=row.store_id,
+        terminal_id=row.terminal_id,
+        sale_id=row.sale_id,
+        idempotency_key=row.idempotency_key,
+        created_at=row.created_at,
+    )
+
+
+async def customer_by(session: AsyncSession, identifier: str, value: str) -> CustomerView | None:
+    """The customer whose `identifier` (a key of LOOKUP_COLUMNS) equals the normalised value."""
+    query = select(CustomerRow).where(LOOKUP_COLUMNS[identifier] == value)
+    row = (await session.execute(query)).scalar_one_or_none()
+    return None if row is None else _customer_view(row)
+
+
+async def customers_by_ids(
+    session: AsyncSession, customer_ids: Sequence[str]
+) -> dict[str, CustomerView]:
+    rows = await session.execute(select(CustomerRow).where(CustomerRow.id.in_(customer_ids)))
+    return {row.id: _customer_view(row) for row in rows.scalars()}
+
+
+async def transactions_page(
+    session: AsyncSession, customer_id: str, first: int, before_id: int | None
+) -> TransactionPage:
+    """Newest first: the entry id orders a customer's entries, as they lock the account."""
+    query = (
+        select(JournalEntryRow)
+        .where(JournalEntryRow.customer_id == customer_id)
+        .order_by(JournalEntryRow.id.desc())
+        .limit(first + 1)
+    )
+    if before_id is not None:
+        query = query.where(JournalEntryRow.id < before_id)
+    rows = list((await session.execute(query)).scalars())
+    return TransactionPage([_transaction_view(row) for row in rows[:first]], len(rows) > first)
+
+
+async def transactions_after_version(
+    session: AsyncSession, customer_id: str, after_version: int
+) -> list[TransactionView]:
+    """Balance changes after a version, oldest first: how a subscriber fills a gap."""
+    query = (
+        select(JournalEntryRow)
+        .where(
+            JournalEntryRow.customer_id == customer_id,
+            JournalEntryRow.balance_version > after_version,
+            JournalEntryRow.points != 0,
+        )
+        .order_by(JournalEntryRow.balance_version)
+    )
+    return [_transaction_view(row) for row in (await session.execute(query)).scalars()]
+
+
+async def stores(session: AsyncSession) -> list[Store]:
+    rows = await session.execute(select(StoreRow).order_by(StoreRow.id))
+    return [Store(id=row.id, name=row.name) for row in rows.scalars()]
+
+
+async def rewards(session: AsyncSession, *, active_only: bool) -> list[Reward]:
+    query = select(RewardRow).order_by(RewardRow.points_cost, RewardRow.id)
+    if active_only:
+        query = query.where(RewardRow.active)
+    return [reward_of(row) for row in (await session.execute(query)).scalars()]

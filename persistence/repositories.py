@@ -1,0 +1,276 @@
+"""Repositories over one session: the write side of the use cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.accounts import Account
+from domain.commands import EarnPoints
+from domain.customers import Customer
+from domain.errors import DomainError, DuplicateCustomer, DuplicateStore
+from domain.ledger import JournalEntry, JournalLine, Movement, PostedEntry, TransactionKind
+from domain.points import EarningRates, sale_total
+from domain.ports import StoredOutcome
+from domain.rewards import Reward
+from domain.stores import Store
+from persistence.models import (
+    CategoryRateRow,
+    CustomerRow,
+    IdempotencyKeyRow,
+    JournalEntryRow,
+    JournalLineRow,
+    RewardRow,
+    SaleLineRow,
+    SaleRow,
+    StoreRow,
+)
+
+IDENTIFIER_FIELDS = {
+    "external_id": "externalId",
+    "email": "email",
+    "phone": "phone",
+    "card_number": "cardNumber",
+}
+
+
+class SqlAlchemyStoreRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, store_id: str) -> Store | None:
+        row = await self.session.get(StoreRow, store_id)
+        return None if row is None else Store(id=row.id, name=row.name)
+
+    async def add(self, store: Store) -> None:
+        if await self.session.get(StoreRow, store.id) is not None:
+            raise DuplicateStore(f"store {store.id!r} exists already", ("input", "id"))
+        self.session.add(StoreRow(id=store.id, name=store.name, created_at=datetime.now(UTC)))
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            raise DuplicateStore(f"store {store.id!r} exists already", ("input", "id")) from None
+
+
+class SqlAlchemyCustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, customer: Customer) -> None:
+        given = customer.identifiers.given()
+        for column, value in given.items():
+            taken = select(CustomerRow.id).where(getattr(CustomerRow, column) == value)
+            if (await self.session.execute(taken)).first() is not None:
+                raise _duplicate(column)
+        self.session.add(_customer_row(customer))
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # Another enrolment took an identifier between the check and the insert.
+            raise DuplicateCustomer("an identifier is taken by another customer") from None
+
+    async def lock_account(self, customer_id: str) -> Account | None:
+        query = select(CustomerRow).where(CustomerRow.id == customer_id).with_for_update()
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        return None if row is None else _account(row)
+
+    async def account(self, customer_id: str) -> Account | None:
+        query = select(CustomerRow).where(CustomerRow.id == customer_id)
+        row = (await self.session.execute(query)).scalar_one_or_none()
+        return None if row is None else _account(row)
+
+    async def save_account(self, account: Account) -> None:
+        await self.session.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == account.customer_id)
+            .values(
+                balance=account.balance,
+                balance_version=account.balance_version,
+                lifetime_earned=account.lifetime_earned,
+            )
+        )
+
+
+def _duplicate(column: str) -> DuplicateCustomer:
+    name = IDENTIFIER_FIELDS[column]
+    return DuplicateCustomer(f"another customer already has this {name}", ("input", name))
+
+
+def _customer_row(customer: Customer) -> CustomerRow:
+    ids = customer.identifiers
+    return CustomerRow(
+        id=customer.id,
+        external_id=ids.external_id,
+        name=customer.name,
+        email=ids.email,
+        phone=ids.phone,
+        card_number=ids.card_number,
+        balance=customer.account.balance,
+        balance_version=customer.account.balance_version,
+        lifetime_earned=customer.account.lifetime_earned,
+        enrolled_at=customer.enrolled_at,
+    )
+
+
+def _account(row: CustomerRow) -> Account:
+    return Account(row.id, row.balance, row.balance_version, row.lifetime_earned)
+
+
+class SqlAlchemyRateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def earning_rates(self, base: Decimal) -> EarningRates:
+        rows = (await self.session.execute(select(CategoryRateRow))).scalars()
+        return EarningRates(base, {row.category: row.points_per_unit for row in rows})
+
+
+class SqlAlchemyRewardRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, reward_id: str) -> Reward | None:
+        row = await self.session.get(RewardRow, reward_id)
+        return None if row is None else reward_of(row)
+
+    async def active(self) -> Sequence[Reward]:
+        rows = await self.session.execute(select(RewardRow).where(RewardRow.active))
+        return [reward_of(row) for row in rows.scalars()]
+
+
+def reward_of(row: RewardRow) -> Reward:
+    return Reward(id=row.id, name=row.name, points_cost=row.points_cost, active=row.active)
+
+
+class SqlAlchemyJournalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, entry: JournalEntry) -> PostedEntry:
+        row = _entry_row(entry)
+        self.session.add(row)
+        await self.session.flush()
+        self.session.add_all(
+            JournalLineRow(entry_id=row.id, account=line.account, amount=line.amount)
+            for line in entry.lines
+        )
+        return PostedEntry(row.id, entry)
+
+    async def get(self, entry_id: int) -> PostedEntry | None:
+        row = await self.session.get(JournalEntryRow, entry_id)
+        if row is None:
+            return None
+        lines = await self.session.execute(
+            select(JournalLineRow).where(JournalLineRow.entry_id == entry_id)
+        )
+        return posted_entry(row, [JournalLine(r.account, r.amount) for r in lines.scalars()])
+
+
+def _entry_row(entry: JournalEntry) -> JournalEntryRow:
+    movement = entry.movement
+    return JournalEntryRow(
+        kind=entry.kind.value,
+        customer_id=entry.customer_id,
+        points=entry.points,
+        balance_after=entry.balance_after,
+        balance_version=entry.balance_version,
+        store_id=movement.store_id,
+        terminal_id=movement.terminal_id,
+        sale_id=movement.sale_id,
+        idempotency_key=movement.idempotency_key,
+        reward_id=entry.reward_id,
+        created_at=movement.occurred_at,
+    )
+
+
+def posted_entry(row: JournalEntryRow, lines: Sequence[JournalLine]) -> PostedEntry:
+    movement = Movement(
+        row.store_id, row.terminal_id, row.sale_id, row.idempotency_key, row.created_at
+    )
+    entry = JournalEntry(
+        kind=TransactionKind(row.kind),
+        customer_id=row.customer_id,
+        points=row.points,
+        balance_after=row.balance_after,
+        balance_version=row.balance_version,
+        movement=movement,
+        lines=tuple(lines),
+        reward_id=row.reward_id,
+    )
+    return PostedEntry(row.id, entry)
+
+
+class SqlAlchemySaleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, posted: PostedEntry, sale: EarnPoints, rates: EarningRates) -> None:
+        row = SaleRow(
+            journal_entry_id=posted.id,
+            customer_id=sale.customer_id,
+            store_id=sale.store_id,
+            terminal_id=sale.terminal_id,
+            sale_ref=sale.sale_id,
+            total=sale_total(sale.lines),
+            points=posted.entry.points,
+            occurred_at=sale.occurred_at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        self.session.add_all(
+            SaleLineRow(
+                sale_id=row.id,
+                line_no=number,
+                sku=line.sku,
+                category=line.category,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                amount=line.amount,
+                points_per_unit=rates.rate_for(line.category),
+            )
+            for number, line in enumerate(sale.lines, start=1)
+        )
+
+
+class SqlAlchemyIdempotencyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, key: str, fingerprint: str) -> StoredOutcome | None:
+        claimed = await self.session.execute(
+            self._insert()
+            .values(key=key, fingerprint=fingerprint, created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(IdempotencyKeyRow.key)
+        )
+        if claimed.first() is not None:
+            return None
+        row = (
+            await self.session.execute(
+                select(IdempotencyKeyRow).where(IdempotencyKeyRow.key == key)
+            )
+        ).scalar_one()
+        return StoredOutcome(row.fingerprint, row.entry_id, row.refusal_code, row.refusal_message)
+
+    async def complete(self, key: str, entry_id: int) -> None:
+        await self._set(key, entry_id=entry_id)
+
+    async def refuse(self, key: str, error: DomainError) -> None:
+        await self._set(key, refusal_code=error.code.value, refusal_message=error.message[:300])
+
+    async def _set(self, key: str, **values: Any) -> None:
+        await self.session.execute(
+            update(IdempotencyKeyRow).where(IdempotencyKeyRow.key == key).values(**values)
+        )
+
+    def _insert(self) -> Any:
+        dialect = self.session.bind.dialect.name if self.session.bind else "postgresql"
+        module = sqlite if dialect == "sqlite" else postgresql
+        return module.insert(IdempotencyKeyRow)

@@ -1,0 +1,96 @@
+"""One business transaction: repositories on one session, committed once."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events import BalanceChanged
+from domain.ports import EventPublisher
+from persistence.database import Database
+from persistence.repositories import (
+    SqlAlchemyCustomerRepository,
+    SqlAlchemyIdempotencyRepository,
+    SqlAlchemyJournalRepository,
+    SqlAlchemyRateRepository,
+    SqlAlchemyRewardRepository,
+    SqlAlchemySaleRepository,
+    SqlAlchemyStoreRepository,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class SqlAlchemyUnitOfWork:
+    """Events recorded during the work are published only after it commits."""
+
+    def __init__(
+        self, database: Database, publisher: EventPublisher, *, read_only: bool = False
+    ) -> None:
+        self._database = database
+        self._publisher = publisher
+        self._read_only = read_only
+        self._events: list[BalanceChanged] = []
+        self._committed = False
+
+    async def __aenter__(self) -> Self:
+        if self._read_only:
+            self._session: AsyncSession = self._database.read_sessions()
+        else:
+            await self._lock()
+            self._session = self._database.write_sessions()
+        self._attach_repositories(self._session)
+        self._events = []
+        self._committed = False
+        return self
+
+    def _attach_repositories(self, session: AsyncSession) -> None:
+        self.stores = SqlAlchemyStoreRepository(session)
+        self.customers = SqlAlchemyCustomerRepository(session)
+        self.rates = SqlAlchemyRateRepository(session)
+        self.rewards = SqlAlchemyRewardRepository(session)
+        self.journal = SqlAlchemyJournalRepository(session)
+        self.sales = SqlAlchemySaleRepository(session)
+        self.idempotency = SqlAlchemyIdempotencyRepository(session)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if not self._committed:
+                await self._session.rollback()
+            await self._session.close()
+        finally:
+            self._unlock()
+        if self._committed and self._events:
+            await self._publish()
+
+    async def _lock(self) -> None:
+        if self._database.write_lock is not None:
+            await self._database.write_lock.acquire()
+
+    def _unlock(self) -> None:
+        if self._database.write_lock is not None and not self._read_only:
+            self._database.write_lock.release()
+
+    def record(self, event: BalanceChanged) -> None:
+        self._events.append(event)
+
+    async def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
+        await self._session.commit()
+        self._committed = True
+
+    async def _publish(self) -> None:
+        # The change is committed whatever happens here; subscribers catch up from the journal.
+        try:
+            await self._publisher.publish(self._events)
+        except Exception:
+            logger.exception("publishing %d committed balance change(s) failed", len(self._events))

@@ -1,0 +1,78 @@
+"""Fan-out of committed balance changes to the subscribers of each customer.
+
+Each subscriber has a bounded queue. A subscriber that falls behind never
+slows the others: when its queue is full its backlog is dropped and replaced
+by one `Resync` marker, and it catches up from the journal, which is the
+source of truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from domain.events import BalanceChanged
+
+DEFAULT_QUEUE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Resync:
+    """The subscriber missed changes: read the journal after the last version it saw."""
+
+
+Delivery = BalanceChanged | Resync
+
+
+class Subscription:
+    def __init__(self, customer_id: str, queue_size: int) -> None:
+        self.customer_id = customer_id
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
+
+    def offer(self, event: BalanceChanged) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self._drain()
+            self._queue.put_nowait(Resync())
+
+    def _drain(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+    async def next(self) -> Delivery:
+        return await self._queue.get()
+
+
+class Hub:
+    """In-process fan-out: the work per event grows with that customer's subscribers only."""
+
+    def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
+        self._queue_size = queue_size
+        self._subscribers: defaultdict[str, set[Subscription]] = defaultdict(set)
+
+    async def publish(self, events: Sequence[BalanceChanged]) -> None:
+        self.deliver(events)
+
+    def deliver(self, events: Sequence[BalanceChanged]) -> None:
+        for event in events:
+            for subscription in tuple(self._subscribers.get(event.customer_id, ())):
+                subscription.offer(event)
+
+    @asynccontextmanager
+    async def subscription(self, customer_id: str) -> AsyncIterator[Subscription]:
+        subscription = Subscription(customer_id, self._queue_size)
+        self._subscribers[customer_id].add(subscription)
+        try:
+            yield subscription
+        finally:
+            subscribers = self._subscribers[customer_id]
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscribers[customer_id]
+
+    def subscriber_count(self) -> int:
+        return sum(len(subscribers) for subscribers in self._subscribers.values())
