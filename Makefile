@@ -1,0 +1,54 @@
+# Two commands set everything up: `make run` (serve the demo) and `make test` (every check).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONTRACT := ../shared/api/check_contract.py
+
+.PHONY: run test install dev migrate schema lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/loyalty migrate
+	$(BIN)/loyalty seed-demo
+	$(BIN)/loyalty serve
+
+migrate: install
+	$(BIN)/loyalty migrate
+
+test: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+	$(BIN)/python $(CONTRACT) schema.graphql
+	$(BIN)/pytest -q
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy .
+
+format: dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Writes schema.graphql from the code; the drift test fails until it is committed.
+schema: dev
+	$(BIN)/python -m api.export_schema
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
