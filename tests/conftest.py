@@ -1,0 +1,156 @@
+"""Fixtures: a migrated SQLite file and a migrated PostgreSQL database per run.
+
+PostgreSQL comes from LOYALTY_TEST_POSTGRES_URL (default: the local `test`
+database); each run creates its own database beside it and drops it at the
+end. Under CI=true a service that cannot be reached fails the tests that need
+it; elsewhere they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from httpx_ws.transport import ASGIWebSocketTransport
+from sqlalchemy import delete, text
+from sqlalchemy.engine import URL, make_url
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.settings import Settings
+from persistence.database import Database
+from persistence.migrate import upgrade_to_head
+from persistence.models import Base
+
+POSTGRES_URL = os.environ.get(
+    "LOYALTY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def service_unavailable(name: str, error: BaseException) -> None:
+    message = f"{name} is unreachable: {error!r}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: services must be up, tests never skip)")
+    pytest.skip(message)
+
+
+async def _admin_connection(url: URL) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=url.database,
+    )
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    admin_url = make_url(POSTGRES_URL)
+    try:
+        admin = await _admin_connection(admin_url)
+    except (OSError, asyncpg.PostgresError) as error:
+        service_unavailable("PostgreSQL", error)
+    name = f"loyalty_test_{os.getpid()}_{secrets.token_hex(3)}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade_to_head, url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "loyalty.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await asyncio.to_thread(upgrade_to_head, url)
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+async def empty_tables(database: Database) -> None:
+    async with database.write_sessions() as session, session.begin():
+        if database.is_sqlite:
+            for table in reversed(Base.metadata.sorted_tables):
+                await session.execute(delete(table))
+        else:
+            names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await empty_tables(database)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def settings(database: Database) -> Settings:
+    return Settings(database_url=database.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+def websocket_client(app: Starlette) -> httpx.AsyncClient:
+    """An HTTP client that also speaks WebSocket to the app; enter it inside the test's own
+    task (its transport runs a task group that must be left by the task that entered it)."""
+    return httpx.AsyncClient(
+        transport=ASGIWebSocketTransport(app=app), base_url="http://testserver"
+    )
+
+
+class GraphQLClient:
+    """Posts GraphQL documents over HTTP, as a POS would."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await self.raw(query, variables)
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(client)
