@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from api.errors import MASKED_MESSAGE, should_mask
 from api.resolvers.mutation import Mutation
 from api.resolvers.query import Query
 from api.resolvers.subscription import Subscription
 from api.types.scalars import SCALAR_MAP
+
+logger = logging.getLogger(__name__)
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -21,8 +26,21 @@ def _masked_errors() -> MaskErrors:
     return MaskErrors(should_mask_error=should_mask, error_message=MASKED_MESSAGE)
 
 
+class LoyaltySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Unexpected errors are logged with their traceback; a client's own mistakes are not
+        the operator's problem and are logged quietly."""
+        for error in errors:
+            if should_mask(error):
+                logger.error("unexpected error: %s", error.message, exc_info=error.original_error)
+            else:
+                logger.info("client error: %s", error.message)
+
+
 def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(
+    return LoyaltySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -76,6 +76,6 @@ REFUSAL_TYPES: dict[ErrorCode, type[DomainError]] = {
 }
 
 
-def refusal(code: str, message: str) -> DomainError:
+def refusal(code: str, message: str, field: FieldPath | None) -> DomainError:
     """Rebuild a refusal that was stored with an idempotency key."""
-    return REFUSAL_TYPES[ErrorCode(code)](message)
+    return REFUSAL_TYPES[ErrorCode(code)](message, field)

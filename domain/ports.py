@@ -11,7 +11,7 @@ from typing import Protocol, Self
 from domain.accounts import Account
 from domain.commands import EarnPoints
 from domain.customers import Customer
-from domain.errors import DomainError
+from domain.errors import DomainError, FieldPath
 from domain.events import BalanceChanged
 from domain.ledger import JournalEntry, PostedEntry
 from domain.points import EarningRates
@@ -66,6 +66,7 @@ class StoredOutcome:
     entry_id: int | None
     refusal_code: str | None
     refusal_message: str | None
+    refusal_field: FieldPath | None
 
 
 class IdempotencyRepository(Protocol):

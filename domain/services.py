@@ -157,7 +157,9 @@ async def _replay(uow: UnitOfWork, previous: StoredOutcome, fingerprint: str) ->
             "this idempotencyKey was used for a different request", ("input", "idempotencyKey")
         )
     if previous.entry_id is None:
-        raise refusal(str(previous.refusal_code), str(previous.refusal_message))
+        raise refusal(
+            str(previous.refusal_code), str(previous.refusal_message), previous.refusal_field
+        )
     posted = await uow.journal.get(previous.entry_id)
     assert posted is not None, "an idempotency record points at a missing journal entry"
     account = await uow.customers.account(posted.entry.customer_id)

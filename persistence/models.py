@@ -104,6 +104,7 @@ class IdempotencyKeyRow(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
     refusal_code: Mapped[str | None] = mapped_column(String(40))
     refusal_message: Mapped[str | None] = mapped_column(String(300))
+    refusal_field: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

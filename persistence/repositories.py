@@ -257,13 +257,21 @@ class SqlAlchemyIdempotencyRepository:
                 select(IdempotencyKeyRow).where(IdempotencyKeyRow.key == key)
             )
         ).scalar_one()
-        return StoredOutcome(row.fingerprint, row.entry_id, row.refusal_code, row.refusal_message)
+        field = None if row.refusal_field is None else tuple(row.refusal_field.split("."))
+        return StoredOutcome(
+            row.fingerprint, row.entry_id, row.refusal_code, row.refusal_message, field
+        )
 
     async def complete(self, key: str, entry_id: int) -> None:
         await self._set(key, entry_id=entry_id)
 
     async def refuse(self, key: str, error: DomainError) -> None:
-        await self._set(key, refusal_code=error.code.value, refusal_message=error.message[:300])
+        await self._set(
+            key,
+            refusal_code=error.code.value,
+            refusal_message=error.message[:300],
+            refusal_field=None if error.field is None else ".".join(error.field)[:200],
+        )
 
     async def _set(self, key: str, **values: Any) -> None:
         await self.session.execute(

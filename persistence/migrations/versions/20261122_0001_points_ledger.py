@@ -108,6 +108,7 @@ def upgrade() -> None:
         sa.Column("entry_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("refusal_code", sa.String(length=40), nullable=True),
         sa.Column("refusal_message", sa.String(length=300), nullable=True),
+        sa.Column("refusal_field", sa.String(length=200), nullable=True),
         sa.Column("created_at", persistence.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["entry_id"],
