@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import httpx
 import pytest
 from httpx_ws import AsyncWebSocketSession, aconnect_ws
 from starlette.applications import Starlette
@@ -19,6 +21,12 @@ subscription($customerId: ID!) {
 }"""
 
 TIMEOUT = 5.0
+
+
+def open_ws(
+    http: httpx.AsyncClient, protocol: str
+) -> AbstractAsyncContextManager[AsyncWebSocketSession]:
+    return aconnect_ws("/graphql", http, subprotocols=[protocol])
 
 
 async def next_change(ws: AsyncWebSocketSession, protocol: str) -> dict[str, Any]:
@@ -48,7 +56,7 @@ async def test_a_subscriber_gets_the_snapshot_then_every_change_in_order(
 
     async with (
         websocket_client(app) as http,
-        aconnect_ws("/graphql", http, subprotocols=[protocol]) as ws,
+        open_ws(http, protocol) as ws,
     ):
         await start(ws, protocol, customer["id"])
         snapshot = await next_change(ws, protocol)
@@ -75,7 +83,7 @@ async def test_a_subscription_to_an_unknown_customer_gets_a_coded_error(
 ) -> None:
     async with (
         websocket_client(app) as http,
-        aconnect_ws("/graphql", http, subprotocols=["graphql-transport-ws"]) as ws,
+        open_ws(http, "graphql-transport-ws") as ws,
     ):
         await start(ws, "graphql-transport-ws", "no-such-customer")
         message = await ws.receive_json(timeout=TIMEOUT)
