@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +16,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from api.context import Context, Services
+from api.context import Context, Services, utc_now
+from api.jobs import BulkAwardWorker
 from api.schema import build_schema
 from api.settings import Settings
 from persistence.database import Database
@@ -37,6 +40,19 @@ def database_for(settings: Settings) -> Database:
     return Database(settings.database_url, **options)
 
 
+def build_services(settings: Settings) -> Services:
+    database = database_for(settings)
+    hub = Hub()
+    worker = BulkAwardWorker(
+        database,
+        hub,
+        utc_now,
+        batch_size=settings.bulk_award_batch_size,
+        poll_seconds=settings.job_poll_seconds,
+    )
+    return Services(settings=settings, database=database, hub=hub, worker=worker)
+
+
 async def health(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     try:
@@ -53,12 +69,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        database = database_for(settings)
-        app.state.services = Services(settings=settings, database=database, hub=Hub())
+        services = build_services(settings)
+        app.state.services = services
+        worker = asyncio.create_task(services.worker.run()) if settings.run_jobs else None
         try:
             yield
         finally:
-            await database.dispose()
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await services.database.dispose()
 
     routes = [
         Route("/health", health, methods=["GET"]),

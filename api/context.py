@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from api.jobs import BulkAwardWorker
 from api.settings import Settings
 from persistence import queries
 from persistence.database import Database
@@ -28,6 +29,7 @@ class Services:
     settings: Settings
     database: Database
     hub: Hub
+    worker: BulkAwardWorker
     clock: Callable[[], datetime] = utc_now
 
 

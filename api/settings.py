@@ -29,6 +29,15 @@ class Settings(BaseSettings):
         default=None,
         description="ISO country (e.g. GB) for phone numbers typed without a country code",
     )
+    bulk_award_batch_size: int = Field(
+        default=200, ge=1, le=10_000, description="Recipients awarded per transaction"
+    )
+    job_poll_seconds: float = Field(
+        default=2.0, gt=0, description="How often an idle worker looks for jobs of other processes"
+    )
+    run_jobs: bool = Field(
+        default=True, description="Run the background job worker in this process"
+    )
     log_level: str = "INFO"
     database_pool_size: int = Field(default=10, ge=1)
 

@@ -12,6 +12,7 @@ from domain.ledger import (
     JournalLine,
     Movement,
     TransactionKind,
+    promotions_account,
     transfer,
 )
 
@@ -24,12 +25,25 @@ class Account:
     lifetime_earned: int
 
     def earn(self, points: int, movement: Movement) -> tuple[Account, JournalEntry]:
+        return self._credit(TransactionKind.EARN, points, movement, POINTS_ISSUED)
+
+    def award(
+        self, points: int, movement: Movement, campaign_id: str | None
+    ) -> tuple[Account, JournalEntry]:
+        """Promotional points, paid for by the campaign's promotional-expense account."""
+        return self._credit(
+            TransactionKind.BULK_AWARD, points, movement, promotions_account(campaign_id)
+        )
+
+    def _credit(
+        self, kind: TransactionKind, points: int, movement: Movement, counter_account: str
+    ) -> tuple[Account, JournalEntry]:
         if points < 0:
-            raise InvalidInput("points earned cannot be negative")
+            raise InvalidInput("points credited cannot be negative")
         changed = self._moved(points)
         changed = replace(changed, lifetime_earned=self.lifetime_earned + points)
-        lines = transfer(self.customer_id, points, POINTS_ISSUED)
-        return changed, changed._entry(TransactionKind.EARN, points, movement, lines)
+        lines = transfer(self.customer_id, points, counter_account)
+        return changed, changed._entry(kind, points, movement, lines)
 
     def redeem(
         self, points: int, movement: Movement, reward_id: str | None = None

@@ -4,8 +4,9 @@ Every movement is one entry whose lines sum to zero. A line's amount is
 signed: positive credits an account, negative debits it. A customer's points
 account is a liability of the programme, so its balance is the sum of its
 lines: earning credits it and debits `programme:points-issued`; redeeming
-debits it and credits `programme:points-redeemed`. Entries are append-only;
-a correction is a new entry.
+debits it and credits `programme:points-redeemed`; a bulk award credits it
+and debits the campaign's `programme:promotions:<campaign>`. Entries are
+append-only; a correction is a new entry.
 """
 
 from __future__ import annotations
@@ -20,6 +21,11 @@ POINTS_REDEEMED = "programme:points-redeemed"
 
 def customer_account(customer_id: str) -> str:
     return f"customer:{customer_id}"
+
+
+def promotions_account(campaign_id: str | None) -> str:
+    """Promotional expense, one account per campaign (awards outside a campaign share one)."""
+    return f"programme:promotions:{campaign_id or 'uncategorised'}"
 
 
 class TransactionKind(StrEnum):

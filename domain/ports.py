@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
 from domain.accounts import Account
+from domain.bulk_awards import BulkAward, Recipient
 from domain.commands import EarnPoints
 from domain.customers import Customer
 from domain.errors import DomainError, FieldPath
@@ -81,6 +83,26 @@ class IdempotencyRepository(Protocol):
     async def refuse(self, key: str, error: DomainError) -> None: ...
 
 
+class BulkAwardRepository(Protocol):
+    async def claim(self, job: BulkAward, fingerprint: str) -> tuple[BulkAward, str] | None:
+        """Create the job under its idempotency key, or return the job holding the key
+        and the fingerprint of the request that created it."""
+
+    async def add_recipients(self, bulk_award_id: str, customer_ids: Sequence[str]) -> None: ...
+
+    async def next_batch(self, limit: int) -> list[Recipient]:
+        """Pending recipients, locked for this unit of work; others' locked rows are skipped."""
+
+    async def get(self, bulk_award_id: str) -> BulkAward | None: ...
+
+    async def mark_awarded(self, recipient: Recipient, entry_id: int) -> None: ...
+
+    async def mark_failed(self, recipient: Recipient, code: str, message: str) -> None: ...
+
+    async def settle(self, bulk_award_ids: Iterable[str], now: datetime) -> None:
+        """Recount progress; a job with no pending recipient left is completed."""
+
+
 class EventPublisher(Protocol):
     async def publish(self, events: Sequence[BalanceChanged]) -> None: ...
 
@@ -106,6 +128,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRepository: ...
+
+    @property
+    def bulk_awards(self) -> BulkAwardRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from domain.accounts import Account
+from domain.bulk_awards import BulkAward, BulkAwardPoints, BulkAwardStatus, Recipient
 from domain.commands import CreateStore, EarnPoints, EnrollCustomer, PreviewEarn, RedeemPoints
 from domain.customers import Customer
 from domain.errors import (
@@ -18,7 +20,7 @@ from domain.errors import (
     refusal,
 )
 from domain.events import BalanceChanged
-from domain.ledger import JournalEntry, PostedEntry
+from domain.ledger import JournalEntry, Movement, PostedEntry
 from domain.points import points_for_sale
 from domain.ports import StoredOutcome, UnitOfWork
 from domain.rewards import Reward, RewardsOutlook, rewards_outlook
@@ -70,7 +72,7 @@ async def earn_points(uow: UnitOfWork, cmd: EarnPoints, base_rate: Decimal) -> P
         account = await _lock_account(uow, cmd.customer_id)
         rates = await uow.rates.earning_rates(base_rate)
         account, entry = account.earn(points_for_sale(cmd.lines, rates), cmd.movement)
-        posted = await _post(uow, account, entry)
+        posted = await _post_once(uow, account, entry)
         await uow.sales.record(posted, cmd, rates)
         await uow.commit()
     return PointsResult(posted, account)
@@ -90,7 +92,7 @@ async def redeem_points(uow: UnitOfWork, cmd: RedeemPoints) -> PointsResult:
             await uow.idempotency.refuse(cmd.idempotency_key, refused)
             await uow.commit()
             raise
-        posted = await _post(uow, account, entry)
+        posted = await _post_once(uow, account, entry)
         await uow.commit()
     return PointsResult(posted, account)
 
@@ -144,9 +146,15 @@ async def _reward(uow: UnitOfWork, reward_id: str) -> Reward:
 async def _post(uow: UnitOfWork, account: Account, entry: JournalEntry) -> PostedEntry:
     await uow.customers.save_account(account)
     posted = await uow.journal.add(entry)
-    await uow.idempotency.complete(str(entry.movement.idempotency_key), posted.id)
     if entry.points:
         uow.record(BalanceChanged.of(posted))
+    return posted
+
+
+async def _post_once(uow: UnitOfWork, account: Account, entry: JournalEntry) -> PostedEntry:
+    """Post the entry and bind it to the idempotency key claimed in this unit of work."""
+    posted = await _post(uow, account, entry)
+    await uow.idempotency.complete(str(entry.movement.idempotency_key), posted.id)
     return posted
 
 
@@ -165,3 +173,63 @@ async def _replay(uow: UnitOfWork, previous: StoredOutcome, fingerprint: str) ->
     account = await uow.customers.account(posted.entry.customer_id)
     assert account is not None, "a journal entry points at a missing customer"
     return PointsResult(posted, account)
+
+
+async def bulk_award_points(uow: UnitOfWork, cmd: BulkAwardPoints) -> BulkAward:
+    """Record the job and its recipients; a worker awards them (award_next_batch)."""
+    job = BulkAward(
+        id=str(uuid.uuid4()),
+        idempotency_key=cmd.idempotency_key,
+        status=BulkAwardStatus.PENDING,
+        points=cmd.points,
+        reason=cmd.reason,
+        campaign_id=cmd.campaign_id,
+        total_customers=len(cmd.customer_ids),
+        awarded_customers=0,
+        failed_customers=0,
+        created_at=cmd.requested_at,
+        completed_at=None,
+    )
+    async with uow:
+        previous = await uow.bulk_awards.claim(job, cmd.fingerprint())
+        if previous is not None:
+            return _same_job(*previous, fingerprint=cmd.fingerprint())
+        await uow.bulk_awards.add_recipients(job.id, cmd.customer_ids)
+        await uow.commit()
+    return job
+
+
+def _same_job(job: BulkAward, stored_fingerprint: str, *, fingerprint: str) -> BulkAward:
+    if stored_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "this idempotencyKey was used for a different bulk award", ("input", "idempotencyKey")
+        )
+    return job
+
+
+async def award_next_batch(uow: UnitOfWork, batch_size: int, now: datetime) -> int:
+    """Award one batch of pending recipients in one transaction; returns how many were done."""
+    async with uow:
+        batch = await uow.bulk_awards.next_batch(batch_size)
+        jobs: dict[str, BulkAward] = {}
+        for recipient in batch:
+            if recipient.bulk_award_id not in jobs:
+                found = await uow.bulk_awards.get(recipient.bulk_award_id)
+                assert found is not None, "a recipient points at a missing bulk award"
+                jobs[found.id] = found
+            await _award(uow, jobs[recipient.bulk_award_id], recipient, now)
+        await uow.bulk_awards.settle(jobs, now)
+        await uow.commit()
+    return len(batch)
+
+
+async def _award(uow: UnitOfWork, job: BulkAward, recipient: Recipient, now: datetime) -> None:
+    account = await uow.customers.lock_account(recipient.customer_id)
+    if account is None:
+        error = CustomerNotFound(f"no customer {recipient.customer_id}")
+        await uow.bulk_awards.mark_failed(recipient, error.code.value, error.message)
+        return
+    movement = Movement(None, None, None, job.idempotency_key, now)
+    account, entry = account.award(job.points, movement, job.campaign_id)
+    posted = await _post(uow, account, entry)
+    await uow.bulk_awards.mark_awarded(recipient, posted.id)

@@ -138,3 +138,35 @@ class SaleLineRow(Base):
     unit_price: Mapped[Decimal] = mapped_column(Money)
     amount: Mapped[Decimal] = mapped_column(Money)
     points_per_unit: Mapped[Decimal] = mapped_column(Money)
+
+
+class BulkAwardRow(Base):
+    __tablename__ = "bulk_awards"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    points: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(200))
+    campaign_id: Mapped[str | None] = mapped_column(String(64))
+    total_customers: Mapped[int]
+    awarded_customers: Mapped[int]
+    failed_customers: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class BulkAwardRecipientRow(Base):
+    __tablename__ = "bulk_award_recipients"
+    __table_args__ = (
+        Index("ix_bulk_award_recipients_status_bulk_award_id", "status", "bulk_award_id"),
+    )
+
+    bulk_award_id: Mapped[str] = mapped_column(ForeignKey("bulk_awards.id"), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    position: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    failure_code: Mapped[str | None] = mapped_column(String(40))
+    failure_message: Mapped[str | None] = mapped_column(String(200))
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))

@@ -9,11 +9,20 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.bulk_awards import BulkAward, RecipientFailure, RecipientStatus
 from domain.customers import Customer
 from domain.ledger import PostedEntry
 from domain.rewards import Reward
 from domain.stores import Store
-from persistence.models import CustomerRow, JournalEntryRow, RewardRow, StoreRow
+from persistence.bulk_awards import bulk_award_of
+from persistence.models import (
+    BulkAwardRecipientRow,
+    BulkAwardRow,
+    CustomerRow,
+    JournalEntryRow,
+    RewardRow,
+    StoreRow,
+)
 from persistence.repositories import reward_of
 
 LOOKUP_COLUMNS = {
@@ -180,3 +189,26 @@ async def rewards(session: AsyncSession, *, active_only: bool) -> list[Reward]:
     if active_only:
         query = query.where(RewardRow.active)
     return [reward_of(row) for row in (await session.execute(query)).scalars()]
+
+
+async def bulk_award(session: AsyncSession, bulk_award_id: str) -> BulkAward | None:
+    row = await session.get(BulkAwardRow, bulk_award_id)
+    return None if row is None else bulk_award_of(row)
+
+
+async def bulk_award_failures(
+    session: AsyncSession, bulk_award_id: str, limit: int
+) -> list[RecipientFailure]:
+    query = (
+        select(BulkAwardRecipientRow)
+        .where(
+            BulkAwardRecipientRow.bulk_award_id == bulk_award_id,
+            BulkAwardRecipientRow.status == RecipientStatus.FAILED.value,
+        )
+        .order_by(BulkAwardRecipientRow.position)
+        .limit(limit)
+    )
+    return [
+        RecipientFailure(row.customer_id, str(row.failure_code), str(row.failure_message))
+        for row in (await session.execute(query)).scalars()
+    ]

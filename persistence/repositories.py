@@ -22,6 +22,7 @@ from domain.ports import StoredOutcome
 from domain.rewards import Reward
 from domain.stores import Store
 from persistence.models import (
+    Base,
     CategoryRateRow,
     CustomerRow,
     IdempotencyKeyRow,
@@ -32,6 +33,13 @@ from persistence.models import (
     SaleRow,
     StoreRow,
 )
+
+
+def insert_or_ignore(session: AsyncSession, model: type[Base]) -> Any:
+    """INSERT ... ON CONFLICT, in the dialect of the session's database (both have it)."""
+    dialect = session.bind.dialect.name if session.bind else "postgresql"
+    return (sqlite if dialect == "sqlite" else postgresql).insert(model)
+
 
 IDENTIFIER_FIELDS = {
     "external_id": "externalId",
@@ -245,7 +253,7 @@ class SqlAlchemyIdempotencyRepository:
 
     async def claim(self, key: str, fingerprint: str) -> StoredOutcome | None:
         claimed = await self.session.execute(
-            self._insert()
+            insert_or_ignore(self.session, IdempotencyKeyRow)
             .values(key=key, fingerprint=fingerprint, created_at=datetime.now(UTC))
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(IdempotencyKeyRow.key)
@@ -277,8 +285,3 @@ class SqlAlchemyIdempotencyRepository:
         await self.session.execute(
             update(IdempotencyKeyRow).where(IdempotencyKeyRow.key == key).values(**values)
         )
-
-    def _insert(self) -> Any:
-        dialect = self.session.bind.dialect.name if self.session.bind else "postgresql"
-        module = sqlite if dialect == "sqlite" else postgresql
-        return module.insert(IdempotencyKeyRow)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import BalanceChanged
 from domain.ports import EventPublisher
+from persistence.bulk_awards import SqlAlchemyBulkAwardRepository
 from persistence.database import Database
 from persistence.repositories import (
     SqlAlchemyCustomerRepository,
@@ -55,6 +56,7 @@ class SqlAlchemyUnitOfWork:
         self.journal = SqlAlchemyJournalRepository(session)
         self.sales = SqlAlchemySaleRepository(session)
         self.idempotency = SqlAlchemyIdempotencyRepository(session)
+        self.bulk_awards = SqlAlchemyBulkAwardRepository(session)
 
     async def __aexit__(
         self,

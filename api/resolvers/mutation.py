@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Info
+from api.types.bulk_awards import BulkAward, BulkAwardInput
 from api.types.customers import Customer
 from api.types.inputs import (
     CreateStoreInput,
@@ -12,7 +13,13 @@ from api.types.inputs import (
     EnrollCustomerInput,
     RedeemPointsInput,
 )
-from api.types.payloads import EnrollCustomerPayload, PointsPayload, Store, StorePayload
+from api.types.payloads import (
+    BulkAwardPayload,
+    EnrollCustomerPayload,
+    PointsPayload,
+    Store,
+    StorePayload,
+)
 from domain import services
 from domain.errors import DomainError
 from persistence.queries import CustomerView, TransactionView
@@ -65,3 +72,16 @@ class Mutation:
         except DomainError as error:
             return PointsPayload.failed(error)
         return PointsPayload.succeeded(TransactionView.of(result.posted))
+
+    @strawberry.mutation(
+        description="Award the same points to many customers at once (promotions)."
+    )
+    async def bulk_award_points(self, info: Info, input: BulkAwardInput) -> BulkAwardPayload:
+        try:
+            job = await services.bulk_award_points(
+                info.context.uow(), input.to_command(info.context.now())
+            )
+        except DomainError as error:
+            return BulkAwardPayload.failed(error)
+        info.context.services.worker.wake()
+        return BulkAwardPayload(bulk_award=BulkAward.of(job))

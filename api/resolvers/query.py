@@ -6,6 +6,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import ClientError
+from api.types.bulk_awards import BulkAward
 from api.types.customers import Customer
 from api.types.inputs import CustomerLookup, PreviewEarnInput
 from api.types.payloads import EarnPreview, Reward, Store
@@ -47,6 +48,12 @@ class Query:
         async with info.context.database.reading() as session:
             found = await queries.rewards(session, active_only=active_only is not False)
         return [Reward.of(reward) for reward in found]
+
+    @strawberry.field(description="A bulk award and its progress.")
+    async def bulk_award(self, info: Info, id: strawberry.ID) -> BulkAward | None:
+        async with info.context.database.reading() as session:
+            job = await queries.bulk_award(session, str(id))
+        return None if job is None else BulkAward.of(job)
 
     @strawberry.field
     async def stores(self, info: Info) -> list[Store]:

@@ -7,6 +7,7 @@ from datetime import datetime
 import strawberry
 
 from api.context import Info
+from api.types.bulk_awards import BulkAward
 from api.types.common import UserError
 from api.types.customers import Customer
 from api.types.transactions import PointsTransaction
@@ -136,3 +137,13 @@ class BalanceChange:
             transaction=PointsTransaction.of(view),
             occurred_at=view.created_at,
         )
+
+
+@strawberry.type
+class BulkAwardPayload:
+    bulk_award: BulkAward | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def failed(cls, error: DomainError) -> BulkAwardPayload:
+        return cls(user_errors=[UserError.of(error)])

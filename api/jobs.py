@@ -1,0 +1,72 @@
+"""Background work inside each server process: bulk awards, in batches.
+
+Every process runs one worker. Workers share the job table: each batch locks
+its recipients with FOR UPDATE SKIP LOCKED on PostgreSQL, so several
+processes split a job between them, and a batch is one transaction, so a
+process killed mid-job leaves nothing half-done: the next worker resumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from domain import services
+from domain.ports import EventPublisher
+from persistence.database import Database
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_FAILURE_SECONDS = 5.0
+
+
+class BulkAwardWorker:
+    def __init__(
+        self,
+        database: Database,
+        publisher: EventPublisher,
+        clock: Callable[[], datetime],
+        *,
+        batch_size: int,
+        poll_seconds: float,
+    ) -> None:
+        self._database = database
+        self._publisher = publisher
+        self._clock = clock
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A job was created here: start at once rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            awarded = await self.run_once()
+            if awarded == 0:
+                await self._idle()
+
+    async def run_once(self) -> int:
+        """One batch; 0 when there was nothing to do or the batch failed (and was logged)."""
+        try:
+            uow = SqlAlchemyUnitOfWork(self._database, self._publisher)
+            return await services.award_next_batch(uow, self._batch_size, self._clock())
+        except Exception:
+            logger.exception("a bulk award batch failed; it will be retried")
+            await asyncio.sleep(RETRY_AFTER_FAILURE_SECONDS)
+            return 0
+
+    async def drain(self) -> None:
+        """Work until nothing is pending (used by tests and `loyalty` commands)."""
+        while await self.run_once():
+            pass
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+        self._wake.clear()

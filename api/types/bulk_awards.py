@@ -1,0 +1,88 @@
+"""Bulk awards: the input, the job as a manager follows it, and its failures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.context import Info
+from domain import bulk_awards
+from domain.bulk_awards import BulkAward as DomainBulkAward
+from domain.bulk_awards import BulkAwardStatus
+from domain.commands import idempotency_key
+from persistence import queries
+
+strawberry.enum(BulkAwardStatus, name="BulkAwardStatus")
+
+MAX_FAILURES_LISTED = 1000
+
+
+@strawberry.input
+class BulkAwardInput:
+    idempotency_key: str
+    customer_ids: list[strawberry.ID]
+    points: int
+    reason: str
+    campaign_id: strawberry.ID | None = None
+
+    def to_command(self, now: datetime) -> bulk_awards.BulkAwardPoints:
+        return bulk_awards.BulkAwardPoints(
+            idempotency_key=idempotency_key(self.idempotency_key),
+            customer_ids=bulk_awards.recipients([str(i) for i in self.customer_ids]),
+            points=bulk_awards.award_points(self.points),
+            reason=bulk_awards.reason(self.reason),
+            campaign_id=bulk_awards.campaign(
+                None if self.campaign_id is None else str(self.campaign_id)
+            ),
+            requested_at=now,
+        )
+
+
+@strawberry.type(description="A customer a bulk award could not be given to, and why.")
+class BulkAwardFailure:
+    customer_id: strawberry.ID
+    code: str
+    message: str
+
+
+@strawberry.type
+class BulkAward:
+    id: strawberry.ID
+    status: BulkAwardStatus
+    points: int
+    reason: str
+    campaign_id: strawberry.ID | None
+    total_customers: int
+    awarded_customers: int
+    failed_customers: int
+    created_at: datetime
+    completed_at: datetime | None
+
+    @strawberry.field(description="Customers not awarded (unknown ids), first 1000 in list order.")
+    async def failures(self, info: Info) -> list[BulkAwardFailure]:
+        async with info.context.database.reading() as session:
+            found = await queries.bulk_award_failures(session, str(self.id), MAX_FAILURES_LISTED)
+        return [
+            BulkAwardFailure(
+                customer_id=strawberry.ID(failure.customer_id),
+                code=failure.code,
+                message=failure.message,
+            )
+            for failure in found
+        ]
+
+    @classmethod
+    def of(cls, job: DomainBulkAward) -> BulkAward:
+        return cls(
+            id=strawberry.ID(job.id),
+            status=job.status,
+            points=job.points,
+            reason=job.reason,
+            campaign_id=None if job.campaign_id is None else strawberry.ID(job.campaign_id),
+            total_customers=job.total_customers,
+            awarded_customers=job.awarded_customers,
+            failed_customers=job.failed_customers,
+            created_at=job.created_at,
+            completed_at=job.completed_at,
+        )

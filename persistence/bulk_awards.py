@@ -1,0 +1,149 @@
+"""Bulk award jobs and their recipients: created set-based, worked off in locked batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.bulk_awards import BulkAward, BulkAwardStatus, Recipient, RecipientStatus
+from persistence.models import BulkAwardRecipientRow, BulkAwardRow
+from persistence.repositories import insert_or_ignore
+
+
+class SqlAlchemyBulkAwardRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, job: BulkAward, fingerprint: str) -> tuple[BulkAward, str] | None:
+        """Create the job under its idempotency key, or return the job that holds the key."""
+        claimed = await self.session.execute(
+            insert_or_ignore(self.session, BulkAwardRow)
+            .values(_job_values(job, fingerprint))
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(BulkAwardRow.id)
+        )
+        if claimed.first() is not None:
+            return None
+        query = select(BulkAwardRow).where(BulkAwardRow.idempotency_key == job.idempotency_key)
+        row = (await self.session.execute(query)).scalar_one()
+        return bulk_award_of(row), row.fingerprint
+
+    async def add_recipients(self, bulk_award_id: str, customer_ids: Sequence[str]) -> None:
+        rows = [
+            {
+                "bulk_award_id": bulk_award_id,
+                "customer_id": customer_id,
+                "position": position,
+                "status": RecipientStatus.PENDING.value,
+            }
+            for position, customer_id in enumerate(customer_ids)
+        ]
+        await self.session.execute(insert(BulkAwardRecipientRow), rows)
+
+    async def next_batch(self, limit: int) -> list[Recipient]:
+        """Pending recipients, oldest job first, locked; rows another worker holds are skipped."""
+        query = (
+            select(BulkAwardRecipientRow.bulk_award_id, BulkAwardRecipientRow.customer_id)
+            .where(BulkAwardRecipientRow.status == RecipientStatus.PENDING.value)
+            .order_by(BulkAwardRecipientRow.bulk_award_id, BulkAwardRecipientRow.position)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self.session.execute(query)
+        return [
+            Recipient(bulk_award_id=job_id, customer_id=customer_id) for job_id, customer_id in rows
+        ]
+
+    async def get(self, bulk_award_id: str) -> BulkAward | None:
+        row = await self.session.get(BulkAwardRow, bulk_award_id)
+        return None if row is None else bulk_award_of(row)
+
+    async def mark_awarded(self, recipient: Recipient, entry_id: int) -> None:
+        await self._mark(recipient, status=RecipientStatus.AWARDED.value, entry_id=entry_id)
+
+    async def mark_failed(self, recipient: Recipient, code: str, message: str) -> None:
+        await self._mark(
+            recipient,
+            status=RecipientStatus.FAILED.value,
+            failure_code=code,
+            failure_message=message[:200],
+        )
+
+    async def settle(self, bulk_award_ids: Iterable[str], now: datetime) -> None:
+        """Recount each job's progress from its recipients, and complete it when none is left."""
+        for bulk_award_id in sorted(set(bulk_award_ids)):
+            await self._settle(bulk_award_id, now)
+
+    async def _settle(self, bulk_award_id: str, now: datetime) -> None:
+        # Locking the job row orders concurrent settlements; the last one counts everything.
+        await self.session.execute(
+            select(BulkAwardRow.id).where(BulkAwardRow.id == bulk_award_id).with_for_update()
+        )
+        counts = dict(
+            (
+                await self.session.execute(
+                    select(BulkAwardRecipientRow.status, func.count())
+                    .where(BulkAwardRecipientRow.bulk_award_id == bulk_award_id)
+                    .group_by(BulkAwardRecipientRow.status)
+                )
+            ).all()
+        )
+        pending = counts.get(RecipientStatus.PENDING.value, 0)
+        done = pending == 0
+        await self.session.execute(
+            update(BulkAwardRow)
+            .where(BulkAwardRow.id == bulk_award_id)
+            .values(
+                awarded_customers=counts.get(RecipientStatus.AWARDED.value, 0),
+                failed_customers=counts.get(RecipientStatus.FAILED.value, 0),
+                status=(BulkAwardStatus.COMPLETED if done else BulkAwardStatus.RUNNING).value,
+                completed_at=now if done else None,
+            )
+        )
+
+    async def _mark(self, recipient: Recipient, **values: Any) -> None:
+        await self.session.execute(
+            update(BulkAwardRecipientRow)
+            .where(
+                BulkAwardRecipientRow.bulk_award_id == recipient.bulk_award_id,
+                BulkAwardRecipientRow.customer_id == recipient.customer_id,
+            )
+            .values(**values)
+        )
+
+
+def _job_values(job: BulkAward, fingerprint: str) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "idempotency_key": job.idempotency_key,
+        "fingerprint": fingerprint,
+        "status": job.status.value,
+        "points": job.points,
+        "reason": job.reason,
+        "campaign_id": job.campaign_id,
+        "total_customers": job.total_customers,
+        "awarded_customers": job.awarded_customers,
+        "failed_customers": job.failed_customers,
+        "created_at": job.created_at,
+        "completed_at": job.completed_at,
+    }
+
+
+def bulk_award_of(row: BulkAwardRow) -> BulkAward:
+    return BulkAward(
+        id=row.id,
+        idempotency_key=row.idempotency_key,
+        status=BulkAwardStatus(row.status),
+        points=row.points,
+        reason=row.reason,
+        campaign_id=row.campaign_id,
+        total_customers=row.total_customers,
+        awarded_customers=row.awarded_customers,
+        failed_customers=row.failed_customers,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
+    )

@@ -1,0 +1,116 @@
+"""Bulk award workers: a batch that dies leaves nothing half-done; workers never double-award."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import services
+from domain.bulk_awards import BulkAwardPoints
+from domain.commands import EnrollCustomer
+from domain.customers import Identifiers
+from domain.ledger import JournalEntry, PostedEntry
+from persistence.database import Database
+from persistence.models import CustomerRow, JournalEntryRow, JournalLineRow
+from persistence.repositories import SqlAlchemyJournalRepository
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from subscriptions.hub import Hub
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+class WorkerDied(Exception):
+    pass
+
+
+class JournalThatDiesAfter(SqlAlchemyJournalRepository):
+    """Stands in for a process killed in the middle of a batch."""
+
+    remaining = 0
+
+    async def add(self, entry: JournalEntry) -> PostedEntry:
+        if JournalThatDiesAfter.remaining == 0:
+            raise WorkerDied
+        JournalThatDiesAfter.remaining -= 1
+        return await super().add(entry)
+
+
+class DyingUnitOfWork(SqlAlchemyUnitOfWork):
+    def _attach_repositories(self, session: AsyncSession) -> None:
+        super()._attach_repositories(session)
+        self.journal = JournalThatDiesAfter(session)
+
+
+async def enrol_many(database: Database, count: int) -> list[str]:
+    ids = []
+    for n in range(count):
+        command = EnrollCustomer(None, Identifiers(card_number=f"CARD{n:05d}"), NOW)
+        ids.append(
+            (await services.enroll_customer(SqlAlchemyUnitOfWork(database, Hub()), command)).id
+        )
+    return ids
+
+
+async def start_job(database: Database, customer_ids: list[str], key: str = "job") -> str:
+    command = BulkAwardPoints(key, tuple(customer_ids), 25, "promo", "CAMPAIGN-1", NOW)
+    job = await services.bulk_award_points(SqlAlchemyUnitOfWork(database, Hub()), command)
+    return job.id
+
+
+async def award_entries_per_customer(database: Database) -> dict[str, int]:
+    async with database.reading() as session:
+        rows = await session.execute(
+            select(JournalEntryRow.customer_id, func.count())
+            .where(JournalEntryRow.kind == "BULK_AWARD")
+            .group_by(JournalEntryRow.customer_id)
+        )
+        return {customer_id: count for customer_id, count in rows.all()}
+
+
+async def test_a_batch_killed_midway_awards_nobody_and_the_next_worker_finishes_the_job(
+    database: Database,
+) -> None:
+    customers = await enrol_many(database, 12)
+    await start_job(database, customers)
+
+    JournalThatDiesAfter.remaining = 5
+    with pytest.raises(WorkerDied):
+        await services.award_next_batch(DyingUnitOfWork(database, Hub()), 10, NOW)
+    assert await award_entries_per_customer(database) == {}
+
+    while await services.award_next_batch(SqlAlchemyUnitOfWork(database, Hub()), 5, NOW):
+        pass
+
+    assert await award_entries_per_customer(database) == dict.fromkeys(customers, 1)
+
+
+async def test_concurrent_workers_award_each_customer_exactly_once(database: Database) -> None:
+    customers = await enrol_many(database, 40)
+    await start_job(database, customers)
+    workers = [Database(database.url) for _ in range(3)]
+
+    async def drain(worker_database: Database) -> None:
+        uow = SqlAlchemyUnitOfWork(worker_database, Hub())
+        while await services.award_next_batch(uow, 4, NOW):
+            pass
+
+    try:
+        await asyncio.gather(*(drain(worker) for worker in workers))
+    finally:
+        for worker in workers:
+            await worker.dispose()
+
+    assert await award_entries_per_customer(database) == dict.fromkeys(customers, 1)
+    async with database.reading() as session:
+        balances = set((await session.execute(select(CustomerRow.balance))).scalars())
+        promotions = await session.scalar(
+            select(func.sum(JournalLineRow.amount)).where(
+                JournalLineRow.account == "programme:promotions:CAMPAIGN-1"
+            )
+        )
+    assert balances == {25}
+    assert promotions == -25 * 40
