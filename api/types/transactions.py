@@ -75,10 +75,12 @@ def encode_cursor(entry_id: int) -> str:
 
 
 def decode_cursor(cursor: str) -> int:
+    refused = InvalidInput("after is not a cursor from this API", ("after",))
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("after is not a cursor from this API", ("after",)) from None
-    if not text.startswith(CURSOR_PREFIX) or not text[len(CURSOR_PREFIX) :].isdigit():
-        raise InvalidInput("after is not a cursor from this API", ("after",))
-    return int(text[len(CURSOR_PREFIX) :])
+        raise refused from None
+    digits = text.removeprefix(CURSOR_PREFIX)
+    if digits == text or not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
+        raise refused
+    return int(digits)
