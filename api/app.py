@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -21,9 +21,12 @@ from api.jobs import BulkAwardWorker
 from api.schema import build_schema
 from api.settings import Settings
 from persistence.database import Database
+from subscriptions.broker import Broker, InProcessBroker, RedisBroker
 from subscriptions.hub import Hub
 
 logger = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_SECONDS = 3.0
 
 
 class LoyaltyGraphQL(GraphQL[Context, None]):
@@ -40,27 +43,57 @@ def database_for(settings: Settings) -> Database:
     return Database(settings.database_url, **options)
 
 
+def broker_for(settings: Settings, hub: Hub) -> Broker:
+    if settings.redis_url is None:
+        return InProcessBroker(hub)
+    client = Redis.from_url(
+        settings.redis_url,
+        client_name=f"{settings.redis_prefix}:app",
+        health_check_interval=10,
+        socket_keepalive=True,
+    )
+    return RedisBroker(hub, client, settings.redis_prefix)
+
+
 def build_services(settings: Settings) -> Services:
     database = database_for(settings)
     hub = Hub()
+    broker = broker_for(settings, hub)
     worker = BulkAwardWorker(
         database,
-        hub,
+        broker,
         utc_now,
         batch_size=settings.bulk_award_batch_size,
         poll_seconds=settings.job_poll_seconds,
     )
-    return Services(settings=settings, database=database, hub=hub, worker=worker)
+    return Services(settings=settings, database=database, hub=hub, broker=broker, worker=worker)
 
 
 async def health(request: Request) -> JSONResponse:
+    """503 when the database is unreachable: nothing can be served. Without the broker,
+    points still move and subscribers catch up later, so the process is only degraded."""
     services: Services = request.app.state.services
+    database = await _reachable("database", services.database.ping)
+    broker = await _reachable("broker", services.broker.ping)
+    if not database:
+        status, code = "unavailable", 503
+    else:
+        status, code = ("ok" if broker else "degraded"), 200
+    body = {"status": status, "database": _word(database), "broker": _word(broker)}
+    return JSONResponse(body, status_code=code)
+
+
+async def _reachable(name: str, ping: Callable[[], Awaitable[None]]) -> bool:
     try:
-        await services.database.ping()
+        await asyncio.wait_for(ping(), HEALTH_TIMEOUT_SECONDS)
     except Exception:
-        logger.exception("health check: the database is unreachable")
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok"})
+        logger.exception("health check: the %s is unreachable", name)
+        return False
+    return True
+
+
+def _word(reachable: bool) -> str:
+    return "ok" if reachable else "unreachable"
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -71,14 +104,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
-        worker = asyncio.create_task(services.worker.run()) if settings.run_jobs else None
+        background = [asyncio.create_task(services.broker.run())]
+        if settings.run_jobs:
+            background.append(asyncio.create_task(services.worker.run()))
         try:
             yield
         finally:
-            if worker is not None:
-                worker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+            await services.broker.close()
             await services.database.dispose()
 
     routes = [

@@ -15,6 +15,7 @@ from persistence import queries
 from persistence.database import Database
 from persistence.queries import CustomerView
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from subscriptions.broker import Broker
 from subscriptions.hub import Hub
 
 
@@ -29,6 +30,7 @@ class Services:
     settings: Settings
     database: Database
     hub: Hub
+    broker: Broker
     worker: BulkAwardWorker
     clock: Callable[[], datetime] = utc_now
 
@@ -54,7 +56,8 @@ class Context:
         return self.services.clock()
 
     def uow(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.services.database, self.services.hub, read_only=read_only)
+        services = self.services
+        return SqlAlchemyUnitOfWork(services.database, services.broker, read_only=read_only)
 
     async def _load_customers(self, ids: Sequence[str]) -> list[CustomerView | None]:
         async with self.database.reading() as session:

@@ -16,6 +16,7 @@ from domain.customers import Identifiers
 from persistence.database import Database
 from persistence.models import CategoryRateRow, RewardRow, StoreRow
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from subscriptions.broker import InProcessBroker
 from subscriptions.hub import Hub
 
 STORES = (("S001", "Main Street"), ("S002", "Harbour Front"), ("S003", "Airport"))
@@ -65,13 +66,13 @@ async def _has_stores(database: Database) -> bool:
 
 
 async def _seed(database: Database) -> None:
-    hub = Hub()
+    broker = InProcessBroker(Hub())
     now = datetime.now(UTC)
     for code, name in STORES:
-        await services.create_store(SqlAlchemyUnitOfWork(database, hub), CreateStore(code, name))
+        await services.create_store(SqlAlchemyUnitOfWork(database, broker), CreateStore(code, name))
     for name, identifiers in CUSTOMERS:
         command = EnrollCustomer(name=name, identifiers=identifiers, enrolled_at=now)
-        await services.enroll_customer(SqlAlchemyUnitOfWork(database, hub), command)
+        await services.enroll_customer(SqlAlchemyUnitOfWork(database, broker), command)
     async with database.write_sessions() as session, session.begin():
         session.add_all(
             CategoryRateRow(category=category, points_per_unit=rate, updated_at=now)

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="redis://... for pub/sub across processes; unset = in-process"
     )
+    redis_prefix: str = Field(
+        default="loyalty", description="Prefix of every Redis key and channel this app uses"
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     base_points_per_unit: Decimal = Field(

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from domain.events import BalanceChanged
+from subscriptions.messages import BalanceMessage
 
 DEFAULT_QUEUE_SIZE = 256
 
@@ -24,7 +24,7 @@ class Resync:
     """The subscriber missed changes: read the journal after the last version it saw."""
 
 
-Delivery = BalanceChanged | Resync
+Delivery = BalanceMessage | Resync
 
 
 class Subscription:
@@ -32,9 +32,9 @@ class Subscription:
         self.customer_id = customer_id
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
 
-    def offer(self, event: BalanceChanged) -> None:
+    def offer(self, message: Delivery) -> None:
         try:
-            self._queue.put_nowait(event)
+            self._queue.put_nowait(message)
         except asyncio.QueueFull:
             self._drain()
             self._queue.put_nowait(Resync())
@@ -54,13 +54,17 @@ class Hub:
         self._queue_size = queue_size
         self._subscribers: defaultdict[str, set[Subscription]] = defaultdict(set)
 
-    async def publish(self, events: Sequence[BalanceChanged]) -> None:
-        self.deliver(events)
+    def deliver(self, messages: Sequence[BalanceMessage]) -> None:
+        for message in messages:
+            for subscription in tuple(self._subscribers.get(message.customer_id, ())):
+                subscription.offer(message)
 
-    def deliver(self, events: Sequence[BalanceChanged]) -> None:
-        for event in events:
-            for subscription in tuple(self._subscribers.get(event.customer_id, ())):
-                subscription.offer(event)
+    def resync_all(self) -> None:
+        """Changes may have been missed (the broker lost its connection): every subscriber
+        catches up from the journal."""
+        for subscribers in tuple(self._subscribers.values()):
+            for subscription in tuple(subscribers):
+                subscription.offer(Resync())
 
     @asynccontextmanager
     async def subscription(self, customer_id: str) -> AsyncIterator[Subscription]:

@@ -19,6 +19,8 @@ import asyncpg
 import httpx
 import pytest
 from httpx_ws.transport import ASGIWebSocketTransport
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import delete, text
 from sqlalchemy.engine import URL, make_url
 from starlette.applications import Starlette
@@ -154,3 +156,25 @@ class GraphQLClient:
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(client)
+
+
+REDIS_URL = os.environ.get("LOYALTY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+async def redis_prefix() -> AsyncIterator[str]:
+    """A Redis key prefix of this test's own; its keys are deleted afterwards."""
+    client = Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as error:
+        await client.aclose()
+        service_unavailable("Redis", error)
+    prefix = f"loyalty-test-{secrets.token_hex(4)}"
+    try:
+        yield prefix
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()

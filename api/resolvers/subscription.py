@@ -10,10 +10,10 @@ from api.context import Info
 from api.errors import ClientError
 from api.types.payloads import BalanceChange
 from domain.errors import ErrorCode
-from domain.events import BalanceChanged
 from persistence import queries
 from persistence.queries import TransactionView
 from subscriptions.hub import Delivery
+from subscriptions.messages import BalanceMessage
 
 
 @strawberry.type
@@ -60,10 +60,26 @@ async def _changes_after(
     info: Info, customer_id: str, delivery: Delivery, last_version: int
 ) -> list[TransactionView]:
     """The next change as delivered, or, after a gap or an overflow, all the journal has."""
-    if isinstance(delivery, BalanceChanged):
+    if isinstance(delivery, BalanceMessage):
         if delivery.balance_version <= last_version:
             return []
         if delivery.balance_version == last_version + 1:
-            return [TransactionView.of(delivery.posted)]
+            return [_view(delivery)]
     async with info.context.database.reading() as session:
         return await queries.transactions_after_version(session, customer_id, last_version)
+
+
+def _view(message: BalanceMessage) -> TransactionView:
+    return TransactionView(
+        id=message.entry_id,
+        kind=message.kind,
+        points=message.delta,
+        balance_after=message.balance,
+        balance_version=message.balance_version,
+        customer_id=message.customer_id,
+        store_id=message.store_id,
+        terminal_id=message.terminal_id,
+        sale_id=message.sale_id,
+        idempotency_key=message.idempotency_key,
+        created_at=message.occurred_at,
+    )

@@ -18,6 +18,7 @@ from persistence.database import Database
 from persistence.models import CustomerRow, JournalEntryRow, JournalLineRow
 from persistence.repositories import SqlAlchemyJournalRepository
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from subscriptions.broker import InProcessBroker
 from subscriptions.hub import Hub
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -50,14 +51,20 @@ async def enrol_many(database: Database, count: int) -> list[str]:
     for n in range(count):
         command = EnrollCustomer(None, Identifiers(card_number=f"CARD{n:05d}"), NOW)
         ids.append(
-            (await services.enroll_customer(SqlAlchemyUnitOfWork(database, Hub()), command)).id
+            (
+                await services.enroll_customer(
+                    SqlAlchemyUnitOfWork(database, InProcessBroker(Hub())), command
+                )
+            ).id
         )
     return ids
 
 
 async def start_job(database: Database, customer_ids: list[str], key: str = "job") -> str:
     command = BulkAwardPoints(key, tuple(customer_ids), 25, "promo", "CAMPAIGN-1", NOW)
-    job = await services.bulk_award_points(SqlAlchemyUnitOfWork(database, Hub()), command)
+    job = await services.bulk_award_points(
+        SqlAlchemyUnitOfWork(database, InProcessBroker(Hub())), command
+    )
     return job.id
 
 
@@ -79,10 +86,12 @@ async def test_a_batch_killed_midway_awards_nobody_and_the_next_worker_finishes_
 
     JournalThatDiesAfter.remaining = 5
     with pytest.raises(WorkerDied):
-        await services.award_next_batch(DyingUnitOfWork(database, Hub()), 10, NOW)
+        await services.award_next_batch(DyingUnitOfWork(database, InProcessBroker(Hub())), 10, NOW)
     assert await award_entries_per_customer(database) == {}
 
-    while await services.award_next_batch(SqlAlchemyUnitOfWork(database, Hub()), 5, NOW):
+    while await services.award_next_batch(
+        SqlAlchemyUnitOfWork(database, InProcessBroker(Hub())), 5, NOW
+    ):
         pass
 
     assert await award_entries_per_customer(database) == dict.fromkeys(customers, 1)
@@ -94,7 +103,7 @@ async def test_concurrent_workers_award_each_customer_exactly_once(database: Dat
     workers = [Database(database.url) for _ in range(3)]
 
     async def drain(worker_database: Database) -> None:
-        uow = SqlAlchemyUnitOfWork(worker_database, Hub())
+        uow = SqlAlchemyUnitOfWork(worker_database, InProcessBroker(Hub()))
         while await services.award_next_batch(uow, 4, NOW):
             pass
 
