@@ -75,7 +75,7 @@ async def award_entries_per_customer(database: Database) -> dict[str, int]:
             .where(JournalEntryRow.kind == "BULK_AWARD")
             .group_by(JournalEntryRow.customer_id)
         )
-        return {str(customer_id): int(count) for customer_id, count in rows.tuples()}
+        return {str(customer_id): int(count) for customer_id, count in rows.all()}
 
 
 async def test_a_batch_killed_midway_awards_nobody_and_the_next_worker_finishes_the_job(
