@@ -1,0 +1,119 @@
+"""The `loyalty` command as an operator uses it: migrate, seed the demo, serve over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+STARTUP_SECONDS = 20
+
+
+def loyalty(*arguments: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *arguments],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def environment(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "LOYALTY_PORT": str(free_port()),
+    }
+
+
+@pytest.fixture
+def served(environment: dict[str, str]) -> Iterator[str]:
+    loyalty("migrate", env=environment)
+    loyalty("seed-demo", env=environment)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def wait_until_healthy(base: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the server exited: {server.stderr and server.stderr.read()}")
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not become healthy")
+
+
+def post(base: str, query: str) -> dict[str, object]:
+    request = urllib.request.Request(
+        f"{base}/graphql",
+        json.dumps({"query": query}).encode(),
+        {"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        body: dict[str, object] = json.loads(response.read())
+        return body
+
+
+def test_seed_demo_fills_an_empty_database_once_and_says_how_to_try_it(
+    environment: dict[str, str],
+) -> None:
+    loyalty("migrate", env=environment)
+    first = loyalty("seed-demo", env=environment)
+    second = loyalty("seed-demo", env=environment)
+
+    assert "Demo programme ready" in first.stdout
+    assert "/graphql" in first.stdout
+    assert "no demo seeded" in second.stdout
+
+
+def test_the_served_demo_answers_over_http(served: str) -> None:
+    body = post(
+        served, '{ customer(lookup: {email: "ada@example.com"}) { name balance } stores { id } }'
+    )
+
+    assert body == {
+        "data": {
+            "customer": {"name": "Ada Lovelace", "balance": 0},
+            "stores": [{"id": "S001"}, {"id": "S002"}, {"id": "S003"}],
+        }
+    }
+    with urllib.request.urlopen(
+        urllib.request.Request(f"{served}/graphql", headers={"accept": "text/html"}), timeout=5
+    ) as page:
+        assert "graphiql" in page.read().decode().lower()
