@@ -6,18 +6,24 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
+from api.auth import TokenIssuer
 from api.context import Context, Services, utc_now
 from api.jobs import BulkAwardWorker
+from api.rate_limit import RateLimitMiddleware, RateLimits
 from api.schema import build_schema
 from api.settings import Settings
 from persistence.database import Database
@@ -27,13 +33,28 @@ from subscriptions.hub import Hub
 logger = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 3.0
+KEEP_ALIVE_SECONDS = 15.0
 
 
 class LoyaltyGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        return Context(services=request.app.state.services)
+        context = Context(services=request.app.state.services)
+        if isinstance(request, Request):
+            context.authenticate(request.headers.get("authorization"))
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket authenticates once, in connection_init: {"authorization": "Bearer ..."}.
+        Refused connections are closed (4403 on graphql-transport-ws)."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization", params.get("Authorization"))
+        context.authenticate(authorization if isinstance(authorization, str) else None)
+        if context.principal is None:
+            raise ConnectionRejectionError({"reason": context.authentication_error})
+        accepted: UnsetType = UNSET  # acknowledge with an empty payload
+        return accepted
 
 
 def database_for(settings: Settings) -> Database:
@@ -66,7 +87,16 @@ def build_services(settings: Settings) -> Services:
         batch_size=settings.bulk_award_batch_size,
         poll_seconds=settings.job_poll_seconds,
     )
-    return Services(settings=settings, database=database, hub=hub, broker=broker, worker=worker)
+    tokens = TokenIssuer(settings.auth_secret.get_secret_value())
+    return Services(
+        settings=settings,
+        database=database,
+        hub=hub,
+        broker=broker,
+        worker=worker,
+        tokens=tokens,
+        rate_limits=RateLimits.of(settings, tokens),
+    )
 
 
 async def health(request: Request) -> JSONResponse:
@@ -98,7 +128,14 @@ def _word(reachable: bool) -> str:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
-    graphql = LoyaltyGraphQL(build_schema(), graphql_ide="graphiql")
+    graphql = LoyaltyGraphQL(
+        build_schema(settings),
+        graphql_ide="graphiql",
+        keep_alive=True,
+        keep_alive_interval=KEEP_ALIVE_SECONDS,
+        connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_seconds),
+    )
+    graphql.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -121,4 +158,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RateLimitMiddleware)])

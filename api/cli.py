@@ -6,9 +6,12 @@ import argparse
 import asyncio
 import logging
 import sys
+from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 
+from api.auth import Role, TokenIssuer, parse_ttl
 from api.settings import Settings
 from persistence.migrate import upgrade_to_head
 
@@ -34,6 +37,36 @@ def seed_demo(settings: Settings, _arguments: argparse.Namespace) -> int:
     return 0
 
 
+def token(settings: Settings, arguments: argparse.Namespace) -> int:
+    issuer = TokenIssuer(settings.auth_secret.get_secret_value())
+    try:
+        minted = issuer.mint(
+            role=Role(arguments.role),
+            staff_id=arguments.staff,
+            stores=arguments.store or [],
+            terminal_id=arguments.terminal,
+            now=datetime.now(UTC),
+            ttl=parse_ttl(arguments.ttl or settings.token_ttl),
+        )
+    except ValueError as error:
+        sys.stderr.write(f"loyalty token: {error}\n")
+        return 2
+    sys.stdout.write(minted + "\n")
+    return 0
+
+
+def _token_parser(commands: Any) -> None:
+    command = commands.add_parser("token", help="mint a bearer token for a till, display or user")
+    command.add_argument("--role", required=True, choices=[role.value for role in Role])
+    command.add_argument("--staff", required=True, help="staff id recorded in the journal")
+    command.add_argument(
+        "--store", action="append", help="a store in scope (repeat for several; admin: all)"
+    )
+    command.add_argument("--terminal", help="terminal id recorded in the journal")
+    command.add_argument("--ttl", help="lifetime such as 8h, 30m, 7d (default LOYALTY_TOKEN_TTL)")
+    command.set_defaults(run=token)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="loyalty", description="Loyalty points backend.")
     commands = root.add_subparsers(dest="command", required=True)
@@ -47,6 +80,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "seed-demo", help="on an empty database, add the demo programme and say how to try it"
     ).set_defaults(run=seed_demo)
+    _token_parser(commands)
     return root
 
 

@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from api.auth import AuthenticationFailed, Principal, TokenIssuer
 from api.jobs import BulkAwardWorker
+from api.rate_limit import RateLimits
 from api.settings import Settings
+from domain.ledger import Actor
 from persistence import queries
 from persistence.database import Database
 from persistence.queries import CustomerView
@@ -32,12 +35,17 @@ class Services:
     hub: Hub
     broker: Broker
     worker: BulkAwardWorker
+    tokens: TokenIssuer
+    rate_limits: RateLimits
     clock: Callable[[], datetime] = utc_now
 
 
 @dataclass
 class Context:
     services: Services
+    principal: Principal | None = None
+    authentication_error: str = "authentication required"
+    connection_params: dict[str, object] | None = None
     customers: DataLoader[str, CustomerView | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +62,18 @@ class Context:
 
     def now(self) -> datetime:
         return self.services.clock()
+
+    def authenticate(self, authorization: str | None) -> None:
+        try:
+            self.principal = self.services.tokens.principal(authorization)
+        except AuthenticationFailed as refused:
+            self.principal = None
+            self.authentication_error = str(refused)
+
+    def actor(self) -> Actor:
+        """Who is acting: only resolvers behind Allowed run, so there is a principal."""
+        assert self.principal is not None, "an unguarded resolver asked for the actor"
+        return self.principal.actor()
 
     def uow(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
         services = self.services

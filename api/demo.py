@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
 
 from sqlalchemy import func, select
 
 from api.app import database_for
+from api.auth import Role, TokenIssuer
 from api.settings import Settings
 from domain import services
 from domain.commands import CreateStore, EnrollCustomer
@@ -40,12 +41,22 @@ CUSTOMERS = (
 HOW_TO_TRY = """
 Demo programme ready: stores S001, S002, S003; customers ada@example.com,
 card 6001000000000002 (Grace) and CRM-1912 (Alan); rewards COFFEE, TOTE, TEN-OFF.
-Open http://{host}:{port}/graphql and try:
+Open http://{host}:{port}/graphql, put a token below in the Headers tab as
+{{"Authorization": "Bearer <token>"}}, and try:
 
   {{ customer(lookup: {{email: "ada@example.com"}}) {{ id name balance }} }}
 
 The README has the earn and redeem examples.
 """
+
+# (role, staff, stores, terminal) of the tokens `make run` prints.
+DEMO_TOKENS = (
+    (Role.CASHIER, "cashier-demo", ("S001",), "T1"),
+    (Role.DISPLAY, "display-demo", ("S001",), "D1"),
+    (Role.MANAGER, "manager-demo", ("S001", "S002"), None),
+    (Role.ADMIN, "admin-demo", (), None),
+)
+DEMO_TOKEN_TTL = timedelta(days=30)
 
 
 async def seed_if_empty(settings: Settings, out: TextIO) -> None:
@@ -53,11 +64,30 @@ async def seed_if_empty(settings: Settings, out: TextIO) -> None:
     try:
         if await _has_stores(database):
             out.write("Database has data already; no demo seeded.\n")
-            return
-        await _seed(database)
-        out.write(HOW_TO_TRY.format(host=settings.host, port=settings.port))
+        else:
+            await _seed(database)
+            out.write(HOW_TO_TRY.format(host=settings.host, port=settings.port))
     finally:
         await database.dispose()
+    if not settings.is_production:
+        _write_tokens(settings, out)
+
+
+def _write_tokens(settings: Settings, out: TextIO) -> None:
+    issuer = TokenIssuer(settings.auth_secret.get_secret_value())
+    now = datetime.now(UTC)
+    out.write("\nTokens for trying it out (valid 30 days; `loyalty token --help` mints more):\n")
+    for role, staff, stores, terminal in DEMO_TOKENS:
+        minted = issuer.mint(
+            role=role,
+            staff_id=staff,
+            stores=stores,
+            terminal_id=terminal,
+            now=now,
+            ttl=DEMO_TOKEN_TTL,
+        )
+        scope = ", ".join(stores) or "all stores"
+        out.write(f"\n  {role.value} ({scope}):\n  {minted}\n")
 
 
 async def _has_stores(database: Database) -> bool:

@@ -12,12 +12,18 @@ logger = logging.getLogger(__name__)
 
 MASKED_MESSAGE = "Unexpected error."
 
+# Codes of top-level errors beside the contract's ErrorCode values.
+UNAUTHENTICATED = "UNAUTHENTICATED"
+FORBIDDEN = ErrorCode.FORBIDDEN.value
+RATE_LIMITED = "RATE_LIMITED"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+
 
 class ClientError(GraphQLError):
     """A top-level error meant for the client, e.g. a bad lookup on a query."""
 
-    def __init__(self, code: ErrorCode, message: str, field: FieldPath | None = None) -> None:
-        extensions: dict[str, object] = {"code": code.value}
+    def __init__(self, code: str, message: str, field: FieldPath | None = None) -> None:
+        extensions: dict[str, object] = {"code": str(code)}
         if field:
             extensions["field"] = list(field)
         super().__init__(message, extensions=extensions)

@@ -3,15 +3,47 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./loyalty.db"
+# Lets `make run` work with no set-up; production refuses to start with it.
+DEVELOPMENT_SECRET = "loyalty-development-secret-do-not-use-in-production"  # noqa: S105
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+class InsecureConfiguration(ValueError):
+    """Production settings that would leave the points unprotected."""
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOYALTY_", extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="production: a real secret is required; introspection and suggestions off",
+    )
+    auth_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET),
+        description=f"HS256 key for bearer tokens; {MIN_PRODUCTION_SECRET_LENGTH}+ characters",
+    )
+    token_ttl: str = Field(default="8h", description="Default lifetime of `loyalty token`")
+    max_query_depth: int = Field(default=8, ge=2)
+    max_query_tokens: int = Field(default=2000, ge=50)
+    max_aliases: int = Field(default=15, ge=1)
+    max_query_cost: int = Field(
+        default=1000, ge=10, description="Each field costs 1, a list field times its `first`"
+    )
+    max_subscriptions_per_connection: int = Field(default=10, ge=1)
+    connection_init_timeout_seconds: float = Field(default=10.0, gt=0)
+    rate_limit: str = Field(
+        default="1200/minute", description="Requests per token (limits notation)"
+    )
+    anonymous_rate_limit: str = Field(
+        default="120/minute", description="Requests per IP address without a valid token"
+    )
 
     database_url: str = Field(
         default=EMBEDDED_DATABASE_URL,
@@ -43,6 +75,22 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     database_pool_size: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def refuse_insecure_production(self) -> Self:
+        if self.env != "production":
+            return self
+        secret = self.auth_secret.get_secret_value()
+        if secret == DEVELOPMENT_SECRET or len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+            raise InsecureConfiguration(
+                "LOYALTY_ENV=production needs LOYALTY_AUTH_SECRET of at least "
+                f"{MIN_PRODUCTION_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
 
     @property
     def is_embedded(self) -> bool:

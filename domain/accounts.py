@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from domain.errors import InsufficientPoints, InvalidInput
 from domain.ledger import (
+    ADJUSTMENTS,
     POINTS_ISSUED,
     POINTS_REDEEMED,
     JournalEntry,
@@ -34,6 +35,19 @@ class Account:
         return self._credit(
             TransactionKind.BULK_AWARD, points, movement, promotions_account(campaign_id)
         )
+
+    def adjust(self, points: int, movement: Movement) -> tuple[Account, JournalEntry]:
+        """A manual correction, up or down; it never takes the balance below zero."""
+        if points == 0:
+            raise InvalidInput("an adjustment must move at least one point", ("input", "points"))
+        if -points > self.balance:
+            raise InsufficientPoints(
+                f"the customer has {self.balance} points, {-points} cannot be removed",
+                ("input", "points"),
+            )
+        changed = self._moved(points)
+        lines = transfer(self.customer_id, points, ADJUSTMENTS)
+        return changed, changed._entry(TransactionKind.ADJUST, points, movement, lines)
 
     def _credit(
         self, kind: TransactionKind, points: int, movement: Movement, counter_account: str

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from domain.commands import fingerprint
 from domain.errors import InvalidInput
+from domain.ledger import Actor
 
 MAX_RECIPIENTS = 10_000
 MAX_AWARD_POINTS = 1_000_000
@@ -41,6 +42,7 @@ class BulkAwardPoints:
     reason: str
     campaign_id: str | None
     requested_at: datetime
+    actor: Actor | None = None
 
     def fingerprint(self) -> str:
         request = {
@@ -102,6 +104,7 @@ class BulkAward:
     failed_customers: int
     created_at: datetime
     completed_at: datetime | None
+    created_by: Actor | None = None
 
 
 @dataclass(frozen=True)

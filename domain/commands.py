@@ -7,14 +7,20 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from domain.customers import Identifiers
 from domain.errors import InvalidInput
-from domain.ledger import Movement
+from domain.ledger import Actor, Movement
 from domain.points import SaleLine
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 MAX_IDEMPOTENCY_KEY = 200
 MAX_REFERENCE = 100
+MAX_ADJUSTMENT = 1_000_000
+MAX_REASON = 200
 
 
 def idempotency_key(raw: str) -> str:
@@ -46,6 +52,17 @@ def _canonical(value: object) -> object:
     return value
 
 
+def request_fingerprint(operation: str, command: DataclassInstance) -> str:
+    """What was asked, leaving out when and by whom: a retry from another till is the same
+    request."""
+    request = {
+        name: value
+        for name, value in asdict(command).items()
+        if name not in ("occurred_at", "actor")
+    }
+    return fingerprint(operation, request)
+
+
 def fingerprint(operation: str, request: dict[str, object]) -> str:
     """A digest of what was asked, so a retry can be told from a different request."""
     body = json.dumps([operation, _canonical(request)], sort_keys=True, separators=(",", ":"))
@@ -74,17 +91,21 @@ class EarnPoints:
     sale_id: str | None
     lines: tuple[SaleLine, ...]
     occurred_at: datetime
+    actor: Actor | None = None
 
     @property
     def movement(self) -> Movement:
         return Movement(
-            self.store_id, self.terminal_id, self.sale_id, self.idempotency_key, self.occurred_at
+            self.store_id,
+            self.terminal_id,
+            self.sale_id,
+            self.idempotency_key,
+            self.occurred_at,
+            self.actor,
         )
 
     def fingerprint(self) -> str:
-        request = asdict(self)
-        del request["occurred_at"]
-        return fingerprint("earnPoints", request)
+        return request_fingerprint("earnPoints", self)
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,7 @@ class RedeemPoints:
     points: int | None
     reward_id: str | None
     occurred_at: datetime
+    actor: Actor | None = None
 
     def __post_init__(self) -> None:
         if (self.points is None) == (self.reward_id is None):
@@ -107,13 +129,56 @@ class RedeemPoints:
     @property
     def movement(self) -> Movement:
         return Movement(
-            self.store_id, self.terminal_id, self.sale_id, self.idempotency_key, self.occurred_at
+            self.store_id,
+            self.terminal_id,
+            self.sale_id,
+            self.idempotency_key,
+            self.occurred_at,
+            self.actor,
         )
 
     def fingerprint(self) -> str:
-        request = asdict(self)
-        del request["occurred_at"]
-        return fingerprint("redeemPoints", request)
+        return request_fingerprint("redeemPoints", self)
+
+
+@dataclass(frozen=True)
+class AdjustPoints:
+    """A manager's manual correction: always with a reason."""
+
+    customer_id: str
+    idempotency_key: str
+    store_id: str
+    points: int
+    reason: str
+    occurred_at: datetime
+    actor: Actor | None = None
+
+    def __post_init__(self) -> None:
+        if self.points == 0 or abs(self.points) > MAX_ADJUSTMENT:
+            raise InvalidInput(
+                f"points must be non-zero and at most {MAX_ADJUSTMENT} either way",
+                ("input", "points"),
+            )
+        if not self.reason.strip() or len(self.reason) > MAX_REASON:
+            raise InvalidInput(
+                f"an adjustment needs a reason of 1 to {MAX_REASON} characters",
+                ("input", "reason"),
+            )
+
+    @property
+    def movement(self) -> Movement:
+        return Movement(
+            self.store_id,
+            None,
+            None,
+            self.idempotency_key,
+            self.occurred_at,
+            self.actor,
+            self.reason,
+        )
+
+    def fingerprint(self) -> str:
+        return request_fingerprint("adjustPoints", self)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     REWARD_NOT_FOUND = "REWARD_NOT_FOUND"
     REWARD_INACTIVE = "REWARD_INACTIVE"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    FORBIDDEN = "FORBIDDEN"
 
 
 class DomainError(Exception):
@@ -61,6 +62,12 @@ class IdempotencyKeyReused(DomainError):
     code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
+class Forbidden(DomainError):
+    """The caller's role or store scope does not allow this."""
+
+    code = ErrorCode.FORBIDDEN
+
+
 REFUSAL_TYPES: dict[ErrorCode, type[DomainError]] = {
     error_type.code: error_type
     for error_type in (
@@ -72,6 +79,7 @@ REFUSAL_TYPES: dict[ErrorCode, type[DomainError]] = {
         RewardNotFound,
         RewardInactive,
         IdempotencyKeyReused,
+        Forbidden,
     )
 }
 

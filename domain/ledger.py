@@ -5,7 +5,8 @@ signed: positive credits an account, negative debits it. A customer's points
 account is a liability of the programme, so its balance is the sum of its
 lines: earning credits it and debits `programme:points-issued`; redeeming
 debits it and credits `programme:points-redeemed`; a bulk award credits it
-and debits the campaign's `programme:promotions:<campaign>`. Entries are
+and debits the campaign's `programme:promotions:<campaign>`; a manual adjustment
+moves points between it and `programme:adjustments`. Entries are
 append-only; a correction is a new entry.
 """
 
@@ -17,6 +18,7 @@ from enum import StrEnum
 
 POINTS_ISSUED = "programme:points-issued"
 POINTS_REDEEMED = "programme:points-redeemed"
+ADJUSTMENTS = "programme:adjustments"
 
 
 def customer_account(customer_id: str) -> str:
@@ -48,14 +50,25 @@ class UnbalancedEntry(ValueError):
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who made a movement, as their credentials say (never as the request says)."""
+
+    staff_id: str
+    role: str
+    terminal_id: str | None
+
+
+@dataclass(frozen=True)
 class Movement:
-    """Where a movement happened: the till that caused it."""
+    """Where and why a movement happened, and who made it."""
 
     store_id: str | None
     terminal_id: str | None
     sale_id: str | None
     idempotency_key: str | None
     occurred_at: datetime
+    actor: Actor | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from domain.accounts import Account
 from domain.bulk_awards import BulkAward, BulkAwardPoints, BulkAwardStatus, Recipient
-from domain.commands import CreateStore, EarnPoints, EnrollCustomer, PreviewEarn, RedeemPoints
+from domain.commands import (
+    AdjustPoints,
+    CreateStore,
+    EarnPoints,
+    EnrollCustomer,
+    PreviewEarn,
+    RedeemPoints,
+)
 from domain.customers import Customer
 from domain.errors import (
     CustomerNotFound,
@@ -25,6 +33,8 @@ from domain.points import points_for_sale
 from domain.ports import StoredOutcome, UnitOfWork
 from domain.rewards import Reward, RewardsOutlook, rewards_outlook
 from domain.stores import Store
+
+Posting = tuple[Account, JournalEntry]
 
 
 @dataclass(frozen=True)
@@ -79,15 +89,33 @@ async def earn_points(uow: UnitOfWork, cmd: EarnPoints, base_rate: Decimal) -> P
 
 
 async def redeem_points(uow: UnitOfWork, cmd: RedeemPoints) -> PointsResult:
+    async def redeem(account: Account) -> Posting:
+        points = await _points_asked(uow, cmd)
+        return account.redeem(points, cmd.movement, cmd.reward_id)
+
+    return await _take_once(uow, cmd, redeem)
+
+
+async def adjust_points(uow: UnitOfWork, cmd: AdjustPoints) -> PointsResult:
+    async def adjust(account: Account) -> Posting:
+        return account.adjust(cmd.points, cmd.movement)
+
+    return await _take_once(uow, cmd, adjust)
+
+
+async def _take_once(
+    uow: UnitOfWork, cmd: RedeemPoints | AdjustPoints, take: Callable[[Account], Awaitable[Posting]]
+) -> PointsResult:
+    """A movement that may be refused for want of points; the refusal is kept with the key,
+    so a retry stays refused even after the customer earns more."""
     async with uow:
         previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
         if previous is not None:
             return await _replay(uow, previous, cmd.fingerprint())
         await _require_store(uow, cmd.store_id)
         account = await _lock_account(uow, cmd.customer_id)
-        points = await _points_asked(uow, cmd)
         try:
-            account, entry = account.redeem(points, cmd.movement, cmd.reward_id)
+            account, entry = await take(account)
         except InsufficientPoints as refused:
             await uow.idempotency.refuse(cmd.idempotency_key, refused)
             await uow.commit()
@@ -189,6 +217,7 @@ async def bulk_award_points(uow: UnitOfWork, cmd: BulkAwardPoints) -> BulkAward:
         failed_customers=0,
         created_at=cmd.requested_at,
         completed_at=None,
+        created_by=cmd.actor,
     )
     async with uow:
         previous = await uow.bulk_awards.claim(job, cmd.fingerprint())
@@ -229,7 +258,7 @@ async def _award(uow: UnitOfWork, job: BulkAward, recipient: Recipient, now: dat
         error = CustomerNotFound(f"no customer {recipient.customer_id}")
         await uow.bulk_awards.mark_failed(recipient, error.code.value, error.message)
         return
-    movement = Movement(None, None, None, job.idempotency_key, now)
+    movement = Movement(None, None, None, job.idempotency_key, now, job.created_by, job.reason)
     account, entry = account.award(job.points, movement, job.campaign_id)
     posted = await _post(uow, account, entry)
     await uow.bulk_awards.mark_awarded(recipient, posted.id)

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.bulk_awards import BulkAward, BulkAwardStatus, Recipient, RecipientStatus
 from persistence.models import BulkAwardRecipientRow, BulkAwardRow
-from persistence.repositories import insert_or_ignore
+from persistence.repositories import actor_columns, actor_of, insert_or_ignore
 
 
 class SqlAlchemyBulkAwardRepository:
@@ -130,6 +130,7 @@ def _job_values(job: BulkAward, fingerprint: str) -> dict[str, Any]:
         "failed_customers": job.failed_customers,
         "created_at": job.created_at,
         "completed_at": job.completed_at,
+        **actor_columns("created_by", job.created_by),
     }
 
 
@@ -146,4 +147,5 @@ def bulk_award_of(row: BulkAwardRow) -> BulkAward:
         failed_customers=row.failed_customers,
         created_at=row.created_at,
         completed_at=row.completed_at,
+        created_by=actor_of(row.created_by_staff, row.created_by_role, row.created_by_terminal),
     )

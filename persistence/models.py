@@ -84,6 +84,10 @@ class JournalEntryRow(Base):
     sale_id: Mapped[str | None] = mapped_column(String(100))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     reward_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(200))
+    recorded_by_staff: Mapped[str | None] = mapped_column(String(100))
+    recorded_by_role: Mapped[str | None] = mapped_column(String(16))
+    recorded_by_terminal: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -155,6 +159,9 @@ class BulkAwardRow(Base):
     failed_customers: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_by_staff: Mapped[str | None] = mapped_column(String(100))
+    created_by_role: Mapped[str | None] = mapped_column(String(16))
+    created_by_terminal: Mapped[str | None] = mapped_column(String(100))
 
 
 class BulkAwardRecipientRow(Base):

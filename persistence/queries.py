@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.bulk_awards import BulkAward, RecipientFailure, RecipientStatus
 from domain.customers import Customer
-from domain.ledger import PostedEntry
+from domain.ledger import Actor, PostedEntry
 from domain.rewards import Reward
 from domain.stores import Store
 from persistence.bulk_awards import bulk_award_of
@@ -23,7 +23,7 @@ from persistence.models import (
     RewardRow,
     StoreRow,
 )
-from persistence.repositories import reward_of
+from persistence.repositories import actor_of, reward_of
 
 LOOKUP_COLUMNS = {
     "id": CustomerRow.id,
@@ -77,6 +77,8 @@ class TransactionView:
     sale_id: str | None
     idempotency_key: str | None
     created_at: datetime
+    reason: str | None = None
+    recorded_by: Actor | None = None
 
     @classmethod
     def of(cls, posted: PostedEntry) -> TransactionView:
@@ -93,6 +95,8 @@ class TransactionView:
             sale_id=movement.sale_id,
             idempotency_key=movement.idempotency_key,
             created_at=movement.occurred_at,
+            reason=movement.reason,
+            recorded_by=movement.actor,
         )
 
 
@@ -130,6 +134,8 @@ def _transaction_view(row: JournalEntryRow) -> TransactionView:
         sale_id=row.sale_id,
         idempotency_key=row.idempotency_key,
         created_at=row.created_at,
+        reason=row.reason,
+        recorded_by=actor_of(row.recorded_by_staff, row.recorded_by_role, row.recorded_by_terminal),
     )
 
 

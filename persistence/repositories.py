@@ -16,7 +16,14 @@ from domain.accounts import Account
 from domain.commands import EarnPoints
 from domain.customers import Customer
 from domain.errors import DomainError, DuplicateCustomer, DuplicateStore
-from domain.ledger import JournalEntry, JournalLine, Movement, PostedEntry, TransactionKind
+from domain.ledger import (
+    Actor,
+    JournalEntry,
+    JournalLine,
+    Movement,
+    PostedEntry,
+    TransactionKind,
+)
 from domain.points import EarningRates, sale_total
 from domain.ports import StoredOutcome
 from domain.rewards import Reward
@@ -194,13 +201,36 @@ def _entry_row(entry: JournalEntry) -> JournalEntryRow:
         sale_id=movement.sale_id,
         idempotency_key=movement.idempotency_key,
         reward_id=entry.reward_id,
+        reason=movement.reason,
         created_at=movement.occurred_at,
+        **actor_columns("recorded_by", movement.actor),
     )
 
 
+def actor_columns(prefix: str, actor: Actor | None) -> dict[str, str | None]:
+    return {
+        f"{prefix}_staff": None if actor is None else actor.staff_id,
+        f"{prefix}_role": None if actor is None else actor.role,
+        f"{prefix}_terminal": None if actor is None else actor.terminal_id,
+    }
+
+
+def actor_of(staff_id: str | None, role: str | None, terminal_id: str | None) -> Actor | None:
+    if staff_id is None or role is None:
+        return None
+    return Actor(staff_id=staff_id, role=role, terminal_id=terminal_id)
+
+
 def posted_entry(row: JournalEntryRow, lines: Sequence[JournalLine]) -> PostedEntry:
+    actor = actor_of(row.recorded_by_staff, row.recorded_by_role, row.recorded_by_terminal)
     movement = Movement(
-        row.store_id, row.terminal_id, row.sale_id, row.idempotency_key, row.created_at
+        row.store_id,
+        row.terminal_id,
+        row.sale_id,
+        row.idempotency_key,
+        row.created_at,
+        actor,
+        row.reason,
     )
     entry = JournalEntry(
         kind=TransactionKind(row.kind),

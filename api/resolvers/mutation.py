@@ -1,13 +1,20 @@
-"""Mutations: each one use case in one unit of work; failures come back as userErrors."""
+"""Mutations: each one use case in one unit of work; failures come back as userErrors.
+
+Every field is guarded by the declared policy (api/permissions.py); those
+that name a store also check it is in the caller's scope. Who acted is taken
+from the token, never from the input.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
 from api.context import Info
+from api.permissions import GUARDED, require_store
 from api.types.bulk_awards import BulkAward, BulkAwardInput
 from api.types.customers import Customer
 from api.types.inputs import (
+    AdjustPointsInput,
     CreateStoreInput,
     EarnPointsInput,
     EnrollCustomerInput,
@@ -28,7 +35,9 @@ from persistence.queries import CustomerView, TransactionView
 @strawberry.type
 class Mutation:
     @strawberry.mutation(
-        description='Register a store; its id is the chain\'s own store code (e.g. "S001").'
+        description='Register a store; its id is the chain\'s own store code (e.g. "S001"). '
+        "Admin only.",
+        permission_classes=GUARDED,
     )
     async def create_store(self, info: Info, input: CreateStoreInput) -> StorePayload:
         try:
@@ -37,7 +46,7 @@ class Mutation:
             return StorePayload.failed(error)
         return StorePayload(store=Store.of(store))
 
-    @strawberry.mutation
+    @strawberry.mutation(permission_classes=GUARDED)
     async def enroll_customer(
         self, info: Info, input: EnrollCustomerInput
     ) -> EnrollCustomerPayload:
@@ -50,38 +59,58 @@ class Mutation:
         return EnrollCustomerPayload(customer=Customer.of(CustomerView.of(customer)))
 
     @strawberry.mutation(
-        description="Award points for a sale, computed by the earning rules from its lines."
+        description="Award points for a sale, computed by the earning rules from its lines.",
+        permission_classes=GUARDED,
     )
     async def earn_points(self, info: Info, input: EarnPointsInput) -> PointsPayload:
         context = info.context
         try:
-            result = await services.earn_points(
-                context.uow(),
-                input.to_command(context.now()),
-                context.settings.base_points_per_unit,
-            )
-        except DomainError as error:
-            return PointsPayload.failed(error)
-        return PointsPayload.succeeded(TransactionView.of(result.posted))
-
-    @strawberry.mutation(description="Spend points, on a catalog reward or as a number of points.")
-    async def redeem_points(self, info: Info, input: RedeemPointsInput) -> PointsPayload:
-        try:
-            command = input.to_command(info.context.now())
-            result = await services.redeem_points(info.context.uow(), command)
+            require_store(info, str(input.store_id))
+            command = input.to_command(context.now(), context.actor())
+            base_rate = context.settings.base_points_per_unit
+            result = await services.earn_points(context.uow(), command, base_rate)
         except DomainError as error:
             return PointsPayload.failed(error)
         return PointsPayload.succeeded(TransactionView.of(result.posted))
 
     @strawberry.mutation(
-        description="Award the same points to many customers at once (promotions)."
+        description="Spend points, on a catalog reward or as a number of points.",
+        permission_classes=GUARDED,
+    )
+    async def redeem_points(self, info: Info, input: RedeemPointsInput) -> PointsPayload:
+        context = info.context
+        try:
+            require_store(info, str(input.store_id))
+            command = input.to_command(context.now(), context.actor())
+            result = await services.redeem_points(context.uow(), command)
+        except DomainError as error:
+            return PointsPayload.failed(error)
+        return PointsPayload.succeeded(TransactionView.of(result.posted))
+
+    @strawberry.mutation(
+        description="Add or remove points by hand, with a reason. Managers, in their stores.",
+        permission_classes=GUARDED,
+    )
+    async def adjust_points(self, info: Info, input: AdjustPointsInput) -> PointsPayload:
+        context = info.context
+        try:
+            require_store(info, str(input.store_id))
+            command = input.to_command(context.now(), context.actor())
+            result = await services.adjust_points(context.uow(), command)
+        except DomainError as error:
+            return PointsPayload.failed(error)
+        return PointsPayload.succeeded(TransactionView.of(result.posted))
+
+    @strawberry.mutation(
+        description="Award the same points to many customers at once (promotions).",
+        permission_classes=GUARDED,
     )
     async def bulk_award_points(self, info: Info, input: BulkAwardInput) -> BulkAwardPayload:
+        context = info.context
         try:
-            job = await services.bulk_award_points(
-                info.context.uow(), input.to_command(info.context.now())
-            )
+            command = input.to_command(context.now(), context.actor())
+            job = await services.bulk_award_points(context.uow(), command)
         except DomainError as error:
             return BulkAwardPayload.failed(error)
-        info.context.services.worker.wake()
+        context.services.worker.wake()
         return BulkAwardPayload(bulk_award=BulkAward.of(job))

@@ -8,6 +8,7 @@ import strawberry
 
 from api.context import Info
 from api.errors import ClientError
+from api.permissions import GUARDED
 from api.types.payloads import BalanceChange
 from domain.errors import ErrorCode
 from persistence import queries
@@ -20,7 +21,8 @@ from subscriptions.messages import BalanceMessage
 class Subscription:
     @strawberry.subscription(
         description="The customer's current balance at once, then every change, "
-        "in balanceVersion order."
+        "in balanceVersion order.",
+        permission_classes=GUARDED,
     )
     async def balance_changed(
         self, info: Info, customer_id: strawberry.ID

@@ -11,6 +11,7 @@ from domain import bulk_awards
 from domain.bulk_awards import BulkAward as DomainBulkAward
 from domain.bulk_awards import BulkAwardStatus
 from domain.commands import idempotency_key
+from domain.ledger import Actor
 from persistence import queries
 
 strawberry.enum(BulkAwardStatus, name="BulkAwardStatus")
@@ -26,7 +27,7 @@ class BulkAwardInput:
     reason: str
     campaign_id: strawberry.ID | None = None
 
-    def to_command(self, now: datetime) -> bulk_awards.BulkAwardPoints:
+    def to_command(self, now: datetime, actor: Actor) -> bulk_awards.BulkAwardPoints:
         return bulk_awards.BulkAwardPoints(
             idempotency_key=idempotency_key(self.idempotency_key),
             customer_ids=bulk_awards.recipients([str(i) for i in self.customer_ids]),
@@ -36,6 +37,7 @@ class BulkAwardInput:
                 None if self.campaign_id is None else str(self.campaign_id)
             ),
             requested_at=now,
+            actor=actor,
         )
 
 

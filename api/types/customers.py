@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import strawberry
@@ -14,6 +15,7 @@ from persistence import queries
 from persistence.queries import CustomerView
 
 MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
 
 
 @strawberry.type
@@ -21,9 +23,9 @@ class Customer:
     id: strawberry.ID
     external_id: str | None
     name: str | None
-    email: str | None
-    phone: str | None
     card_number: str | None
+    stored_email: strawberry.Private[str | None]
+    stored_phone: strawberry.Private[str | None]
     balance: int = strawberry.field(description="Points available to redeem now.")
     balance_version: int = strawberry.field(
         description="Goes up by one with every change of balance, "
@@ -31,6 +33,20 @@ class Customer:
     )
     lifetime_earned: int
     enrolled_at: datetime
+
+    @strawberry.field(
+        description="Personal data: shown to cashier, manager and admin tokens; "
+        "masked (a***@example.com) for customer-facing displays."
+    )
+    def email(self, info: Info) -> str | None:
+        return _shown(info, self.stored_email, mask_email)
+
+    @strawberry.field(
+        description="Personal data: shown to cashier, manager and admin tokens; "
+        "masked (+44*******018) for customer-facing displays."
+    )
+    def phone(self, info: Info) -> str | None:
+        return _shown(info, self.stored_phone, mask_phone)
 
     @strawberry.field(description="Newest first.")
     async def transactions(
@@ -50,8 +66,8 @@ class Customer:
             id=strawberry.ID(view.id),
             external_id=view.external_id,
             name=view.name,
-            email=view.email,
-            phone=view.phone,
+            stored_email=view.email,
+            stored_phone=view.phone,
             card_number=view.card_number,
             balance=view.balance,
             balance_version=view.balance_version,
@@ -60,8 +76,26 @@ class Customer:
         )
 
 
+def _shown(info: Info, value: str | None, mask: Callable[[str], str]) -> str | None:
+    principal = info.context.principal
+    if value is None or (principal is not None and principal.sees_personal_data):
+        return value
+    return mask(value)
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(phone: str) -> str:
+    keep_start = 3 if phone.startswith("+") else 0
+    hidden = max(len(phone) - keep_start - 3, 0)
+    return phone[:keep_start] + "*" * hidden + phone[keep_start + hidden :]
+
+
 def _page_request(first: int | None, after: str | None) -> tuple[int, int | None]:
-    size = 20 if first is None else first
+    size = DEFAULT_PAGE_SIZE if first is None else first
     if not 0 <= size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"first must be between 0 and {MAX_PAGE_SIZE}", ("first",))
     return size, None if after is None else decode_cursor(after)

@@ -19,6 +19,7 @@ from domain.customers import (
     require_one_identifier,
 )
 from domain.errors import FieldPath, InvalidInput
+from domain.ledger import Actor
 from domain.points import SaleLine, sale_line, sale_lines
 from domain.stores import new_store
 
@@ -134,7 +135,7 @@ class EarnPointsInput:
     sale_id: str | None = None
     lines: list[SaleLineInput]
 
-    def to_command(self, now: datetime) -> commands.EarnPoints:
+    def to_command(self, now: datetime, actor: Actor) -> commands.EarnPoints:
         return commands.EarnPoints(
             customer_id=str(self.customer_id),
             idempotency_key=commands.idempotency_key(self.idempotency_key),
@@ -143,6 +144,7 @@ class EarnPointsInput:
             sale_id=commands.optional_reference(self.sale_id, "saleId"),
             lines=_sale_lines(self.lines),
             occurred_at=now,
+            actor=actor,
         )
 
 
@@ -158,7 +160,7 @@ class RedeemPointsInput:
     )
     points: int | None = None
 
-    def to_command(self, now: datetime) -> commands.RedeemPoints:
+    def to_command(self, now: datetime, actor: Actor) -> commands.RedeemPoints:
         return commands.RedeemPoints(
             customer_id=str(self.customer_id),
             idempotency_key=commands.idempotency_key(self.idempotency_key),
@@ -168,6 +170,29 @@ class RedeemPointsInput:
             points=self.points,
             reward_id=None if self.reward_id is None else str(self.reward_id),
             occurred_at=now,
+            actor=actor,
+        )
+
+
+@strawberry.input(
+    description="A manual correction by a manager; the reason is kept in the journal."
+)
+class AdjustPointsInput:
+    customer_id: strawberry.ID
+    idempotency_key: str
+    store_id: strawberry.ID
+    points: int = strawberry.field(description="Positive adds points, negative removes them.")
+    reason: str
+
+    def to_command(self, now: datetime, actor: Actor) -> commands.AdjustPoints:
+        return commands.AdjustPoints(
+            customer_id=str(self.customer_id),
+            idempotency_key=commands.idempotency_key(self.idempotency_key),
+            store_id=str(self.store_id),
+            points=self.points,
+            reason=self.reason.strip(),
+            occurred_at=now,
+            actor=actor,
         )
 
 

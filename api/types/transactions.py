@@ -8,12 +8,20 @@ from datetime import datetime
 
 import strawberry
 
+from api.context import Info
 from api.types.common import PageInfo
 from domain.errors import InvalidInput
-from domain.ledger import TransactionKind
+from domain.ledger import Actor, TransactionKind
 from persistence.queries import TransactionPage, TransactionView
 
 CURSOR_PREFIX = "txn:"
+
+
+@strawberry.type(description="The staff member, role and terminal a token named.")
+class Recorder:
+    staff_id: str
+    role: str
+    terminal_id: str | None
 
 
 @strawberry.type
@@ -30,6 +38,23 @@ class PointsTransaction:
     sale_id: str | None
     idempotency_key: str | None
     created_at: datetime
+    reason: str | None = strawberry.field(
+        description="Why, for adjustments and bulk awards.", default=None
+    )
+    recorder: strawberry.Private[Actor | None] = None
+
+    @strawberry.field(
+        description="Who made it, from their token. Shown to managers and admins only."
+    )
+    def recorded_by(self, info: Info) -> Recorder | None:
+        principal = info.context.principal
+        if self.recorder is None or principal is None or not principal.sees_audit:
+            return None
+        return Recorder(
+            staff_id=self.recorder.staff_id,
+            role=self.recorder.role,
+            terminal_id=self.recorder.terminal_id,
+        )
 
     @classmethod
     def of(cls, view: TransactionView) -> PointsTransaction:
@@ -44,6 +69,8 @@ class PointsTransaction:
             sale_id=view.sale_id,
             idempotency_key=view.idempotency_key,
             created_at=view.created_at,
+            reason=view.reason,
+            recorder=view.recorded_by,
         )
 
 

@@ -1,0 +1,144 @@
+"""Who is calling: bearer tokens (JWT, HS256) carrying role, store scope, terminal and staff.
+
+`loyalty token` mints them; every HTTP request and every WebSocket
+`connection_init` presents one. A refusal says what is wrong with the token
+(missing, malformed, expired) but never why a signature did not match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import jwt
+
+from domain.ledger import Actor
+
+ISSUER = "loyalty"
+AUDIENCE = "loyalty-api"
+ALGORITHM = "HS256"
+ALL_STORES = "*"
+CLOCK_SKEW = timedelta(seconds=30)
+MAX_TOKEN_LENGTH = 4096
+
+
+class Role(StrEnum):
+    CASHIER = "cashier"
+    DISPLAY = "display"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class AuthenticationFailed(Exception):
+    """The request carries no usable token; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: Role
+    staff_id: str
+    stores: frozenset[str] | None
+    terminal_id: str | None
+
+    def may_act_in(self, store_id: str) -> bool:
+        return self.stores is None or store_id in self.stores
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.role is not Role.DISPLAY
+
+    @property
+    def sees_audit(self) -> bool:
+        return self.role in (Role.MANAGER, Role.ADMIN)
+
+    def actor(self) -> Actor:
+        return Actor(staff_id=self.staff_id, role=self.role.value, terminal_id=self.terminal_id)
+
+
+class TokenIssuer:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def mint(
+        self,
+        *,
+        role: Role,
+        staff_id: str,
+        stores: Iterable[str],
+        terminal_id: str | None,
+        now: datetime,
+        ttl: timedelta,
+    ) -> str:
+        scope = sorted(set(stores))
+        if role is not Role.ADMIN and not scope:
+            raise ValueError(f"a {role} token needs at least one store")
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": staff_id,
+            "role": role.value,
+            "stores": [ALL_STORES] if role is Role.ADMIN else scope,
+            "terminal": terminal_id,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def principal(self, authorization: str | None) -> Principal:
+        """The caller named by an `Authorization: Bearer <token>` value."""
+        if not authorization or not authorization.strip():
+            raise AuthenticationFailed(
+                "authentication required: send Authorization: Bearer <token>"
+            )
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
+        return self.verify(token.strip())
+
+    def verify(self, token: str) -> Principal:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise AuthenticationFailed("invalid token")
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                leeway=CLOCK_SKEW,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationFailed("the token has expired") from None
+        except jwt.InvalidTokenError:
+            raise AuthenticationFailed("invalid token") from None
+        return _principal(claims)
+
+
+def _principal(claims: dict[str, object]) -> Principal:
+    try:
+        role = Role(str(claims["role"]))
+        stores = claims["stores"]
+        terminal = claims.get("terminal")
+    except (KeyError, ValueError):
+        raise AuthenticationFailed("invalid token") from None
+    if not isinstance(stores, list) or not all(isinstance(s, str) for s in stores):
+        raise AuthenticationFailed("invalid token")
+    scope = None if ALL_STORES in stores else frozenset(stores)
+    return Principal(
+        role=role,
+        staff_id=str(claims["sub"]),
+        stores=scope,
+        terminal_id=terminal if isinstance(terminal, str) else None,
+    )
+
+
+def parse_ttl(text: str) -> timedelta:
+    """'8h', '30m', '7d', '90s' -> a duration."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+    number, unit = text[:-1], text[-1:]
+    if unit not in units or not number.isdigit() or int(number) <= 0:
+        raise ValueError(f"ttl must look like 90s, 30m, 8h or 7d, not {text!r}")
+    return timedelta(**{units[unit]: int(number)})

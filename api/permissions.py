@@ -1,0 +1,60 @@
+"""Who may call what: one declared policy for every root field, denied by default.
+
+A field missing here is refused to everyone, and the policy test fails until
+it is declared. Store scope (a cashier acts only in its stores) is checked
+where the store is named: in the resolvers, against the input's storeId.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+
+from api.auth import Role
+from api.context import Info
+from api.errors import FORBIDDEN, UNAUTHENTICATED, ClientError
+from domain.errors import Forbidden
+
+EVERYONE = frozenset(Role)
+TILLS = frozenset({Role.CASHIER, Role.MANAGER, Role.ADMIN})
+MANAGERS = frozenset({Role.MANAGER, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+POLICY: dict[str, frozenset[Role]] = {
+    "Query.customer": EVERYONE,
+    "Query.previewEarn": EVERYONE,
+    "Query.rewards": EVERYONE,
+    "Query.stores": EVERYONE,
+    "Query.bulkAward": MANAGERS,
+    "Mutation.createStore": ADMINS,
+    "Mutation.enrollCustomer": TILLS,
+    "Mutation.earnPoints": TILLS,
+    "Mutation.redeemPoints": TILLS,
+    "Mutation.adjustPoints": MANAGERS,
+    "Mutation.bulkAwardPoints": MANAGERS,
+    "Subscription.balanceChanged": EVERYONE,
+}
+
+
+class Allowed(BasePermission):
+    """The caller's role is in the policy for this field."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal is None:
+            raise ClientError(UNAUTHENTICATED, info.context.authentication_error)
+        field = f"{info.path.typename}.{info.field_name}"
+        if principal.role not in POLICY.get(field, frozenset()):
+            raise ClientError(FORBIDDEN, f"a {principal.role} may not use {info.field_name}")
+        return True
+
+
+GUARDED: list[type[BasePermission]] = [Allowed]
+
+
+def require_store(info: Info, store_id: str) -> None:
+    """Refuse a store outside the caller's scope, as a user error on input.storeId."""
+    principal = info.context.principal
+    if principal is None or not principal.may_act_in(store_id):
+        raise Forbidden(f"this token does not cover store {store_id!r}", ("input", "storeId"))
