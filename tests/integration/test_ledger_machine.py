@@ -1,0 +1,327 @@
+"""The ledger under random use: a Hypothesis state machine over the real use cases and database.
+
+It enrols customers, earns on random sales, redeems (sometimes more than the balance),
+retries earlier requests under their idempotency keys and reuses keys for other requests,
+keeping a model of every account. After every step it reads the tables with plain SQL:
+each balance equals the model and the sum of the customer's journal lines, none is
+negative, and every entry, like the whole journal, sums to zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any, ClassVar, TypeVar
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import text
+
+from domain import services
+from domain.accounts import Account
+from domain.commands import CreateStore, EarnPoints, EnrollCustomer, RedeemPoints
+from domain.customers import Identifiers
+from domain.errors import IdempotencyKeyReused, InsufficientPoints
+from domain.events import BalanceChanged
+from domain.ledger import customer_account
+from domain.points import SaleLine, sale_line, sale_lines
+from persistence.database import Database
+from persistence.models import CategoryRateRow
+from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from tests.conftest import empty_tables
+
+T = TypeVar("T")
+Command = EarnPoints | RedeemPoints
+
+STORE = "S1"
+BASE_RATE = Decimal("1")
+CATEGORY_RATES = {"beauty": Decimal("2"), "fuel": Decimal("0.5"), "tobacco": Decimal("0")}
+START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+MAX_CUSTOMERS = 3
+MACHINE_SETTINGS = settings(max_examples=25, stateful_step_count=30, deadline=None)
+
+
+def _line(sku: str, category: str, quantity: int, cents: int, places: int) -> SaleLine:
+    price = Decimal(cents).scaleb(-places)  # 0, 1 or 2 decimal places, as a till sends them
+    return sale_line(sku, category, quantity, str(price), ("input", "lines", "0"))
+
+
+SALE_LINES = st.builds(
+    _line,
+    sku=st.sampled_from(["SKU-1", "SKU-2", "SKU-3"]),
+    category=st.sampled_from([*CATEGORY_RATES, "grocery"]),  # grocery has no rate: base
+    quantity=st.integers(1, 5),
+    cents=st.integers(0, 20_000),
+    places=st.integers(0, 2),
+)
+SALES = st.lists(SALE_LINES, min_size=1, max_size=4).map(
+    lambda lines: sale_lines(lines, ("input", "lines"))
+)
+EXTRA_LINE = sale_line("SKU-9", "grocery", 1, "1.00", ("input", "lines", "0"))
+POINTS_TO_REDEEM = st.integers(1, 50) | st.integers(1, 5_000)
+
+
+def expected_points(lines: Sequence[SaleLine]) -> int:
+    exact = sum(
+        (
+            line.quantity * line.unit_price * CATEGORY_RATES.get(line.category, BASE_RATE)
+            for line in lines
+        ),
+        Decimal(0),
+    )
+    return math.floor(exact)
+
+
+@dataclass
+class ModelAccount:
+    balance: int = 0
+    balance_version: int = 0
+    lifetime_earned: int = 0
+    entries: int = 0
+
+    def moved(self, points: int) -> None:
+        self.balance += points
+        self.balance_version += 1 if points else 0
+        self.lifetime_earned += max(points, 0)
+        self.entries += 1
+
+
+@dataclass(frozen=True)
+class Done:
+    """A request made once: the entry it posted, or None when it was refused."""
+
+    command: Command
+    entry_id: int | None
+    points: int
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.events: list[BalanceChanged] = []
+
+    async def publish(self, events: Sequence[BalanceChanged]) -> None:
+        self.events.extend(events)
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    database_url: ClassVar[str]
+    customers: Bundle[str] = Bundle("customers")
+    done: Bundle[Done] = Bundle("done")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The rules are synchronous; the use cases run on this machine's own loop.
+        self.loop = asyncio.new_event_loop()
+        self.database = Database(self.database_url)
+        self.publisher = FakePublisher()
+        self.model: dict[str, ModelAccount] = {}
+        self.serial = itertools.count(1)
+        self.run(empty_tables(self.database))
+
+    def teardown(self) -> None:
+        try:
+            self.run(self.database.dispose())
+        finally:
+            self.loop.close()
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return self.loop.run_until_complete(work)
+
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(self.database, self.publisher)
+
+    def next_serial(self) -> int:
+        return next(self.serial)
+
+    def now(self) -> datetime:
+        return START + timedelta(seconds=self.next_serial())
+
+    def execute(self, command: Command) -> services.PointsResult:
+        if isinstance(command, EarnPoints):
+            return self.run(services.earn_points(self.uow(), command, BASE_RATE))
+        return self.run(services.redeem_points(self.uow(), command))
+
+    @initialize()
+    def open_a_store_with_category_rates(self) -> None:
+        store = self.run(services.create_store(self.uow(), CreateStore(STORE, "Main")))
+        assert store.id == STORE
+        self.run(self._set_category_rates())
+
+    async def _set_category_rates(self) -> None:
+        async with self.database.write_sessions() as session, session.begin():
+            session.add_all(
+                CategoryRateRow(category=category, points_per_unit=rate, updated_at=START)
+                for category, rate in CATEGORY_RATES.items()
+            )
+
+    @precondition(lambda self: len(self.model) < MAX_CUSTOMERS)  # few, each used a lot
+    @rule(target=customers)
+    def enroll(self) -> str:
+        n = self.next_serial()
+        command = EnrollCustomer(
+            name=f"Customer {n}",
+            identifiers=Identifiers(external_id=f"POS-{n}", email=f"c{n}@example.com"),
+            enrolled_at=self.now(),
+        )
+        customer = self.run(services.enroll_customer(self.uow(), command))
+        assert customer.account == Account(customer.id, 0, 0, 0)
+        self.model[customer.id] = ModelAccount()
+        return customer.id
+
+    @rule(target=done, customer=customers, lines=SALES)
+    def earn(self, customer: str, lines: tuple[SaleLine, ...]) -> Done:
+        key = f"earn-{self.next_serial()}"
+        command = EarnPoints(customer, key, STORE, "T1", None, lines, self.now())
+        published = len(self.publisher.events)
+
+        result = self.execute(command)
+
+        points = expected_points(lines)
+        self.model[customer].moved(points)
+        self.assert_result(result, customer, points)
+        self.assert_published(published, result, points)
+        return Done(command, result.posted.id, points)
+
+    @rule(target=done, customer=customers, points=POINTS_TO_REDEEM)
+    def redeem(self, customer: str, points: int) -> Done:
+        return self.redeem_points(customer, points)
+
+    @rule(target=done, customer=customers)
+    def redeem_the_whole_balance(self, customer: str) -> Done:
+        return self.redeem_points(customer, max(self.model[customer].balance, 1))
+
+    def redeem_points(self, customer: str, points: int) -> Done:
+        key = f"redeem-{self.next_serial()}"
+        command = RedeemPoints(customer, key, STORE, None, None, points, None, self.now())
+        published = len(self.publisher.events)
+        if points > self.model[customer].balance:
+            with pytest.raises(InsufficientPoints):
+                self.execute(command)
+            assert len(self.publisher.events) == published
+            return Done(command, None, 0)
+
+        result = self.execute(command)
+
+        self.model[customer].moved(-points)
+        self.assert_result(result, customer, -points)
+        self.assert_published(published, result, -points)
+        return Done(command, result.posted.id, -points)
+
+    @rule(previous=done)
+    def retry_with_the_same_key(self, previous: Done) -> None:
+        retry = replace(previous.command, occurred_at=self.now())
+        published = len(self.publisher.events)
+        if previous.entry_id is None:
+            # The first answer was a refusal; a retry gets the same refusal back.
+            with pytest.raises(InsufficientPoints):
+                self.execute(retry)
+        else:
+            result = self.execute(retry)
+            assert result.posted.id == previous.entry_id
+            assert result.posted.entry.points == previous.points
+            assert result.account.balance == self.model[retry.customer_id].balance
+        assert len(self.publisher.events) == published
+
+    @rule(previous=done, customer=customers, other_kind=st.booleans())
+    def reuse_a_key_for_a_different_request(
+        self, previous: Done, customer: str, other_kind: bool
+    ) -> None:
+        different = _different_request(previous.command, customer, other_kind, self.now())
+        published = len(self.publisher.events)
+
+        with pytest.raises(IdempotencyKeyReused):
+            self.execute(different)
+
+        assert len(self.publisher.events) == published
+
+    def assert_result(self, result: services.PointsResult, customer: str, points: int) -> None:
+        expected = self.model[customer]
+        assert result.posted.entry.customer_id == customer
+        assert result.posted.entry.points == points
+        assert result.posted.entry.balance_after == expected.balance
+        assert result.account == Account(
+            customer, expected.balance, expected.balance_version, expected.lifetime_earned
+        )
+
+    def assert_published(
+        self, published_before: int, result: services.PointsResult, points: int
+    ) -> None:
+        new_events = self.publisher.events[published_before:]
+        expected = [BalanceChanged.of(result.posted)] if points else []
+        assert new_events == expected
+
+    @invariant()
+    def the_ledger_adds_up(self) -> None:
+        self.run(self._check_the_ledger())
+
+    async def _check_the_ledger(self) -> None:
+        async with self.database.reading() as session:
+            accounts = (await session.execute(text(ACCOUNTS_SQL))).all()
+            journal = {row[0]: row[1] for row in await session.execute(text(CUSTOMER_LINES_SQL))}
+            entries = {row[0]: row[1] for row in await session.execute(text(ENTRY_COUNTS_SQL))}
+            unbalanced = (await session.execute(text(UNBALANCED_ENTRIES_SQL))).all()
+            total = (await session.execute(text(JOURNAL_TOTAL_SQL))).scalar_one()
+
+        stored = {
+            row.id: (row.balance, row.balance_version, row.lifetime_earned) for row in accounts
+        }
+        assert stored == {
+            customer: (model.balance, model.balance_version, model.lifetime_earned)
+            for customer, model in self.model.items()
+        }
+        for customer, model in self.model.items():
+            assert journal.get(customer_account(customer), 0) == model.balance, customer
+            assert entries.get(customer, 0) == model.entries, customer
+        assert all(row.balance >= 0 for row in accounts)
+        assert unbalanced == []
+        assert total == 0
+
+
+ACCOUNTS_SQL = "SELECT id, balance, balance_version, lifetime_earned FROM customers"
+CUSTOMER_LINES_SQL = (
+    "SELECT account, SUM(amount) FROM journal_lines WHERE account LIKE 'customer:%' "
+    "GROUP BY account"
+)
+ENTRY_COUNTS_SQL = "SELECT customer_id, COUNT(*) FROM journal_entries GROUP BY customer_id"
+UNBALANCED_ENTRIES_SQL = (
+    "SELECT e.id, SUM(l.amount) FROM journal_entries e "
+    "LEFT JOIN journal_lines l ON l.entry_id = e.id "
+    "GROUP BY e.id HAVING COALESCE(SUM(l.amount), 0) <> 0"
+)
+JOURNAL_TOTAL_SQL = "SELECT COALESCE(SUM(amount), 0) FROM journal_lines"
+
+
+def _different_request(command: Command, customer: str, other_kind: bool, at: datetime) -> Command:
+    """Another request under `command`'s idempotency key: never a mere retry of it."""
+    key = command.idempotency_key
+    if isinstance(command, EarnPoints):
+        if other_kind:
+            return RedeemPoints(customer, key, STORE, None, None, 1, None, at)
+        return replace(command, customer_id=customer, lines=(*command.lines, EXTRA_LINE))
+    if other_kind:
+        return EarnPoints(customer, key, STORE, None, None, (EXTRA_LINE,), at)
+    assert command.points is not None
+    return replace(command, customer_id=customer, points=command.points + 1)
+
+
+def test_ledger_balances_match_the_journal_under_random_use(database_url: str) -> None:
+    class Machine(LedgerMachine):
+        pass
+
+    Machine.database_url = database_url
+    run_state_machine_as_test(Machine, settings=MACHINE_SETTINGS)
