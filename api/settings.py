@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=2000, ge=50)
     max_aliases: int = Field(default=15, ge=1)
     max_query_cost: int = Field(
-        default=1000, ge=10, description="Each field costs 1, a list field times its `first`"
+        default=5000, ge=10, description="Each field costs 1, a list field times its `first`"
     )
     max_subscriptions_per_connection: int = Field(default=10, ge=1)
     connection_init_timeout_seconds: float = Field(default=10.0, gt=0)

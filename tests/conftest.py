@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from starlette.applications import Starlette
 
 from api.app import create_app
+from api.auth import Role, TokenIssuer
 from api.settings import Settings
 from persistence.database import Database
 from persistence.migrate import upgrade_to_head
@@ -119,10 +121,41 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
         yield app
 
 
+def mint(
+    settings: Settings,
+    role: Role,
+    stores: tuple[str, ...] = ("S1",),
+    terminal: str | None = "T1",
+    staff: str | None = None,
+    ttl: timedelta = timedelta(hours=1),
+) -> str:
+    """A bearer token as `loyalty token` would mint it."""
+    return TokenIssuer(settings.auth_secret.get_secret_value()).mint(
+        role=role,
+        staff_id=staff or f"{role.value}-1",
+        stores=stores,
+        terminal_id=terminal,
+        now=datetime.now(UTC),
+        ttl=ttl,
+    )
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+def admin_token(settings: Settings) -> str:
+    return mint(settings, Role.ADMIN, stores=(), terminal=None, staff="admin-1")
+
+
+@pytest.fixture
+async def client(app: Starlette, admin_token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client carrying an admin token unless a request says otherwise."""
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers=bearer(admin_token)
+    ) as client:
         yield client
 
 
@@ -135,13 +168,19 @@ def websocket_client(app: Starlette) -> httpx.AsyncClient:
 
 
 class GraphQLClient:
-    """Posts GraphQL documents over HTTP, as a POS would."""
+    """Posts GraphQL documents over HTTP, as a POS would, with its own token if given."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
         self.http = http
+        self.headers = bearer(token) if token else {}
+
+    def with_token(self, token: str) -> GraphQLClient:
+        return GraphQLClient(self.http, token)
 
     async def raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=self.headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body

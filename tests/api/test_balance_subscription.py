@@ -29,8 +29,16 @@ def open_ws(
     return aconnect_ws("/graphql", http, subprotocols=[protocol])
 
 
+async def next_message(ws: AsyncWebSocketSession) -> dict[str, Any]:
+    """The next message that is not a keep-alive ("ka" on the legacy graphql-ws)."""
+    while True:
+        message: dict[str, Any] = await ws.receive_json(timeout=TIMEOUT)
+        if message["type"] != "ka":
+            return message
+
+
 async def next_change(ws: AsyncWebSocketSession, protocol: str) -> dict[str, Any]:
-    message = await ws.receive_json(timeout=TIMEOUT)
+    message = await next_message(ws)
     expected = "next" if protocol == "graphql-transport-ws" else "data"
     assert message["type"] == expected, message
     assert "errors" not in message["payload"], message
@@ -38,9 +46,9 @@ async def next_change(ws: AsyncWebSocketSession, protocol: str) -> dict[str, Any
     return change
 
 
-async def start(ws: AsyncWebSocketSession, protocol: str, customer_id: str) -> None:
-    await ws.send_json({"type": "connection_init", "payload": {}})
-    assert (await ws.receive_json(timeout=TIMEOUT))["type"] == "connection_ack"
+async def start(ws: AsyncWebSocketSession, protocol: str, customer_id: str, token: str) -> None:
+    await ws.send_json({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}})
+    assert (await next_message(ws))["type"] == "connection_ack"
     subscribe = "subscribe" if protocol == "graphql-transport-ws" else "start"
     payload = {"query": SUBSCRIBE, "variables": {"customerId": customer_id}}
     await ws.send_json({"id": "1", "type": subscribe, "payload": payload})
@@ -48,7 +56,7 @@ async def start(ws: AsyncWebSocketSession, protocol: str, customer_id: str) -> N
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
 async def test_a_subscriber_gets_the_snapshot_then_every_change_in_order(
-    app: Starlette, gql: GraphQLClient, protocol: str
+    app: Starlette, gql: GraphQLClient, protocol: str, admin_token: str
 ) -> None:
     await create_store(gql)
     customer = await enroll(gql, email="watch@example.com")
@@ -58,7 +66,7 @@ async def test_a_subscriber_gets_the_snapshot_then_every_change_in_order(
         websocket_client(app) as http,
         open_ws(http, protocol) as ws,
     ):
-        await start(ws, protocol, customer["id"])
+        await start(ws, protocol, customer["id"], admin_token)
         snapshot = await next_change(ws, protocol)
         earned = await earn(gql, customer["id"], "during", [line("20.00")])
         refused = await redeem(gql, customer["id"], "too-much", 1000)
@@ -79,13 +87,13 @@ async def test_a_subscriber_gets_the_snapshot_then_every_change_in_order(
 
 
 async def test_a_subscription_to_an_unknown_customer_gets_a_coded_error(
-    app: Starlette, gql: GraphQLClient
+    app: Starlette, gql: GraphQLClient, admin_token: str
 ) -> None:
     async with (
         websocket_client(app) as http,
         open_ws(http, "graphql-transport-ws") as ws,
     ):
-        await start(ws, "graphql-transport-ws", "no-such-customer")
+        await start(ws, "graphql-transport-ws", "no-such-customer", admin_token)
         message = await ws.receive_json(timeout=TIMEOUT)
 
     assert message["type"] == "next"

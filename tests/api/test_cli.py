@@ -79,18 +79,19 @@ def wait_until_healthy(base: str, server: subprocess.Popen[str]) -> None:
     raise AssertionError("the server did not become healthy")
 
 
-def post(base: str, query: str) -> dict[str, object]:
+def post(base: str, query: str, token: str | None = None) -> dict[str, object]:
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
     request = urllib.request.Request(
-        f"{base}/graphql",
-        json.dumps({"query": query}).encode(),
-        {"content-type": "application/json"},
+        f"{base}/graphql", json.dumps({"query": query}).encode(), headers
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         body: dict[str, object] = json.loads(response.read())
         return body
 
 
-def test_seed_demo_fills_an_empty_database_once_and_says_how_to_try_it(
+def test_seed_demo_fills_an_empty_database_once_and_prints_tokens_to_try_it(
     environment: dict[str, str],
 ) -> None:
     loyalty("migrate", env=environment)
@@ -100,12 +101,46 @@ def test_seed_demo_fills_an_empty_database_once_and_says_how_to_try_it(
     assert "Demo programme ready" in first.stdout
     assert "/graphql" in first.stdout
     assert "no demo seeded" in second.stdout
+    for output in (first.stdout, second.stdout):
+        for role in ("cashier", "display", "manager", "admin"):
+            assert f"  {role} (" in output
 
 
-def test_the_served_demo_answers_over_http(served: str) -> None:
-    body = post(
-        served, '{ customer(lookup: {email: "ada@example.com"}) { name balance } stores { id } }'
+def test_loyalty_token_refuses_a_cashier_without_a_store(environment: dict[str, str]) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "api.cli", "token", "--role", "cashier", "--staff", "bob"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
+
+    assert refused.returncode == 2
+    assert "needs at least one store" in refused.stderr
+
+
+def test_the_served_demo_answers_a_minted_token_and_refuses_no_token(
+    served: str, environment: dict[str, str]
+) -> None:
+    token = loyalty(
+        "token",
+        "--role",
+        "cashier",
+        "--store",
+        "S001",
+        "--terminal",
+        "T1",
+        "--staff",
+        "cli",
+        "--ttl",
+        "5m",
+        env=environment,
+    ).stdout.strip()
+    query = '{ customer(lookup: {email: "ada@example.com"}) { name balance } stores { id } }'
+
+    body = post(served, query, token)
+    anonymous = post(served, query)
 
     assert body == {
         "data": {
@@ -113,6 +148,8 @@ def test_the_served_demo_answers_over_http(served: str) -> None:
             "stores": [{"id": "S001"}, {"id": "S002"}, {"id": "S003"}],
         }
     }
+    assert anonymous["data"] is None
+    assert anonymous["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}  # type: ignore[index]
     with urllib.request.urlopen(
         urllib.request.Request(f"{served}/graphql", headers={"accept": "text/html"}), timeout=5
     ) as page:

@@ -43,7 +43,7 @@ async def test_fifty_concurrent_redeems_of_ten_against_a_hundred_give_ten_succes
 
 
 async def test_two_server_processes_on_one_database_never_overdraw(
-    gql: GraphQLClient, settings: Settings
+    gql: GraphQLClient, settings: Settings, admin_token: str
 ) -> None:
     """A second app has its own engine and pool (and on SQLite its own lock), like a
     second process: only the database itself can keep the two from overdrawing."""
@@ -58,7 +58,7 @@ async def test_two_server_processes_on_one_database_never_overdraw(
             transport=httpx.ASGITransport(app=second), base_url="http://second"
         ) as other_http,
     ):
-        other = GraphQLClient(other_http)
+        other = GraphQLClient(other_http, admin_token)
         results = await asyncio.gather(
             *(redeem(gql if n % 2 else other, customer["id"], f"proc-{n}", 10) for n in range(30))
         )

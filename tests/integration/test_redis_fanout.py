@@ -28,10 +28,10 @@ async def running(settings: Settings) -> AsyncIterator[Starlette]:
 
 
 @asynccontextmanager
-async def client_of(app: Starlette) -> AsyncIterator[GraphQLClient]:
+async def client_of(app: Starlette, admin_token: str) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://app") as http:
-        yield GraphQLClient(http)
+        yield GraphQLClient(http, admin_token)
 
 
 def redis_settings(settings: Settings, prefix: str) -> Settings:
@@ -56,14 +56,18 @@ async def kill_listener_connections(prefix: str) -> int:
 
 
 async def test_a_change_made_through_one_process_reaches_a_subscriber_of_another(
-    settings: Settings, redis_prefix: str
+    settings: Settings, redis_prefix: str, admin_token: str
 ) -> None:
     shared = redis_settings(settings, redis_prefix)
-    async with running(shared) as writer, running(shared) as reader, client_of(writer) as gql:
+    async with (
+        running(shared) as writer,
+        running(shared) as reader,
+        client_of(writer, admin_token) as gql,
+    ):
         await create_store(gql)
         customer = await enroll(gql, email="far@example.com")
         async with websocket_client(reader) as http, open_ws(http, PROTOCOL) as ws:
-            await start(ws, PROTOCOL, customer["id"])
+            await start(ws, PROTOCOL, customer["id"], admin_token)
             snapshot = await next_change(ws, PROTOCOL)
             await asyncio.sleep(0.2)  # the reader's listener subscribes in the background
             await earn(gql, customer["id"], "far-1", [line("15.00")])
@@ -74,14 +78,18 @@ async def test_a_change_made_through_one_process_reaches_a_subscriber_of_another
 
 
 async def test_subscribers_converge_after_the_redis_connection_drops(
-    settings: Settings, redis_prefix: str
+    settings: Settings, redis_prefix: str, admin_token: str
 ) -> None:
     shared = redis_settings(settings, redis_prefix)
-    async with running(shared) as writer, running(shared) as reader, client_of(writer) as gql:
+    async with (
+        running(shared) as writer,
+        running(shared) as reader,
+        client_of(writer, admin_token) as gql,
+    ):
         await create_store(gql)
         customer = await enroll(gql, email="cut@example.com")
         async with websocket_client(reader) as http, open_ws(http, PROTOCOL) as ws:
-            await start(ws, PROTOCOL, customer["id"])
+            await start(ws, PROTOCOL, customer["id"], admin_token)
             await next_change(ws, PROTOCOL)
             await asyncio.sleep(0.2)
             assert await kill_listener_connections(redis_prefix) >= 2
