@@ -124,6 +124,7 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
 def mint(
     settings: Settings,
     role: Role,
+    *,
     stores: tuple[str, ...] = ("S1",),
     terminal: str | None = "T1",
     staff: str | None = None,
