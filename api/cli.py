@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 
 from api.auth import Role, TokenIssuer, parse_ttl
 from api.settings import Settings
@@ -84,9 +85,17 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _reasons(error: ValidationError) -> str:
+    return "\n".join(f"  {problem['msg']}" for problem in error.errors())
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        sys.stderr.write(f"loyalty: the configuration is refused:\n{_reasons(error)}\n")
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

@@ -37,8 +37,9 @@ def free_port() -> int:
 
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
     return {
-        **os.environ,
+        **inherited,
         "LOYALTY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
         "LOYALTY_PORT": str(free_port()),
     }
@@ -154,3 +155,25 @@ def test_the_served_demo_answers_a_minted_token_and_refuses_no_token(
         urllib.request.Request(f"{served}/graphql", headers={"accept": "text/html"}), timeout=5
     ) as page:
         assert "graphiql" in page.read().decode().lower()
+
+
+@pytest.mark.parametrize("secret", [None, "too-short"])
+def test_production_refuses_to_start_without_a_long_secret(
+    environment: dict[str, str], secret: str | None
+) -> None:
+    env = {**environment, "LOYALTY_ENV": "production"}
+    env.pop("LOYALTY_AUTH_SECRET", None)
+    if secret is not None:
+        env["LOYALTY_AUTH_SECRET"] = secret
+    refused = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert refused.returncode == 2
+    assert "LOYALTY_AUTH_SECRET of at least 32 characters" in refused.stderr
+    assert "Traceback" not in refused.stderr
