@@ -36,7 +36,37 @@ HEALTH_TIMEOUT_SECONDS = 3.0
 KEEP_ALIVE_SECONDS = 15.0
 
 
+# GraphiQL sends its Headers tab over HTTP only; this hands the Authorization header to
+# the WebSocket's connection_init too, so subscriptions work from GraphiQL.
+GRAPHIQL_FETCHER = """      const fetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+      });"""
+GRAPHIQL_FETCHER_WITH_TOKEN = """      const authorizationFromHeadersTab = () => {
+        let headers = {};
+        try {
+          headers = JSON.parse(localStorage.getItem("graphiql:headers") || "{}") || {};
+        } catch (error) {}
+        const name = Object.keys(headers).find((key) => key.toLowerCase() === "authorization");
+        return name ? { authorization: headers[name] } : {};
+      };
+      const fetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+        wsConnectionParams: authorizationFromHeadersTab,
+      });"""
+
+
 class LoyaltyGraphQL(GraphQL[Context, None]):
+    @property
+    def graphql_ide_html(self) -> str:
+        html = super().graphql_ide_html
+        if GRAPHIQL_FETCHER not in html:
+            logger.warning("GraphiQL page changed: subscriptions from it will lack the token")
+        return html.replace(GRAPHIQL_FETCHER, GRAPHIQL_FETCHER_WITH_TOKEN)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:

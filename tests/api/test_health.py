@@ -23,6 +23,8 @@ async def test_graphql_serves_the_graphiql_page_to_a_browser(client: httpx.Async
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "graphiql" in response.text.lower()
+    # Its subscriptions send the Headers tab's Authorization in connection_init.
+    assert "wsConnectionParams: authorizationFromHeadersTab" in response.text
 
 
 async def test_health_is_503_when_the_database_is_unreachable() -> None:
