@@ -22,7 +22,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import TokenIssuer
 from api.context import Context, Services, utc_now
-from api.jobs import BulkAwardWorker
+from api.jobs import BulkAwardWorker, OutboxRelay
 from api.rate_limit import RateLimitMiddleware, RateLimits
 from api.schema import build_schema
 from api.settings import Settings
@@ -124,6 +124,13 @@ def build_services(settings: Settings) -> Services:
         hub=hub,
         broker=broker,
         worker=worker,
+        relay=OutboxRelay(
+            database,
+            broker,
+            utc_now,
+            grace=timedelta(seconds=settings.outbox_grace_seconds),
+            poll_seconds=settings.outbox_poll_seconds,
+        ),
         tokens=tokens,
         rate_limits=RateLimits.of(settings, tokens),
     )
@@ -174,6 +181,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         background = [asyncio.create_task(services.broker.run())]
         if settings.run_jobs:
             background.append(asyncio.create_task(services.worker.run()))
+            background.append(asyncio.create_task(services.relay.run()))
         try:
             yield
         finally:

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.auth import AuthenticationFailed, Principal, TokenIssuer
-from api.jobs import BulkAwardWorker
+from api.jobs import BulkAwardWorker, OutboxRelay
 from api.rate_limit import RateLimits
 from api.settings import Settings
 from domain.ledger import Actor
@@ -35,6 +35,7 @@ class Services:
     hub: Hub
     broker: Broker
     worker: BulkAwardWorker
+    relay: OutboxRelay
     tokens: TokenIssuer
     rate_limits: RateLimits
     clock: Callable[[], datetime] = utc_now

@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain import services
 from domain.ports import EventPublisher
+from persistence import outbox
 from persistence.database import Database
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -70,3 +71,48 @@ class BulkAwardWorker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
         self._wake.clear()
+
+
+class OutboxRelay:
+    """Publishes committed balance changes that their own process did not (see
+    persistence/outbox.py). Runs in every process; rows are locked with SKIP LOCKED, so
+    two relays never send the same batch at once."""
+
+    def __init__(
+        self,
+        database: Database,
+        publisher: EventPublisher,
+        clock: Callable[[], datetime],
+        *,
+        grace: timedelta,
+        poll_seconds: float,
+        batch_size: int = 500,
+    ) -> None:
+        self._database = database
+        self._publisher = publisher
+        self._clock = clock
+        self._grace = grace
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+
+    async def run(self) -> None:
+        while True:
+            try:
+                relayed = await self.relay_once()
+            except Exception:
+                logger.exception("the outbox relay failed; it will try again")
+                relayed = 0
+            if relayed < self._batch_size:
+                await asyncio.sleep(self._poll_seconds)
+
+    async def relay_once(self) -> int:
+        now = self._clock()
+        async with self._database.writing() as session:
+            outbox_ids, events = await outbox.overdue(session, now - self._grace, self._batch_size)
+            if events:
+                await self._publisher.publish(events)
+            await outbox.settle(session, outbox_ids, now)
+            await session.commit()
+        if outbox_ids:
+            logger.info("relayed %d balance change(s) from the outbox", len(outbox_ids))
+        return len(outbox_ids)

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often an idle worker looks for jobs of other processes"
     )
+    outbox_grace_seconds: float = Field(
+        default=2.0, gt=0, description="Age at which the relay publishes an unpublished change"
+    )
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
     run_jobs: bool = Field(
         default=True, description="Run the background job worker in this process"
     )

@@ -44,6 +44,18 @@ class Database:
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
 
     @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A short write session outside a unit of work (it takes the SQLite writer lock)."""
+        if self.write_lock is not None:
+            await self.write_lock.acquire()
+        try:
+            async with self.write_sessions() as session:
+                yield session
+        finally:
+            if self.write_lock is not None:
+                self.write_lock.release()
+
+    @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A short read-only session."""
         async with self.read_sessions() as session:

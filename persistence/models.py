@@ -177,3 +177,16 @@ class BulkAwardRecipientRow(Base):
     failure_code: Mapped[str | None] = mapped_column(String(40))
     failure_message: Mapped[str | None] = mapped_column(String(200))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+
+
+class OutboxRow(Base):
+    """Balance changes committed but maybe not yet published: written in the same
+    transaction as their journal entry, published after it, marked when done."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_published_at_id", "published_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import BalanceChanged
 from domain.ports import EventPublisher
+from persistence import outbox
 from persistence.bulk_awards import SqlAlchemyBulkAwardRepository
 from persistence.database import Database
 from persistence.repositories import (
@@ -35,6 +37,7 @@ class SqlAlchemyUnitOfWork:
         self._publisher = publisher
         self._read_only = read_only
         self._events: list[BalanceChanged] = []
+        self._outbox_ids: list[int] = []
         self._committed = False
 
     async def __aenter__(self) -> Self:
@@ -87,12 +90,16 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        if self._events:
+            self._outbox_ids = await outbox.add(self._session, self._events, datetime.now(UTC))
         await self._session.commit()
         self._committed = True
 
     async def _publish(self) -> None:
-        # The change is committed whatever happens here; subscribers catch up from the journal.
+        # The change is committed whatever happens here; if it is not published now, the
+        # outbox relay publishes it later.
         try:
             await self._publisher.publish(self._events)
+            await outbox.mark_published(self._database, self._outbox_ids, datetime.now(UTC))
         except Exception:
             logger.exception("publishing %d committed balance change(s) failed", len(self._events))

@@ -1,0 +1,72 @@
+"""The outbox: every committed balance change is published, even if its process dies.
+
+A change's outbox row is written in the transaction of its journal entry. The
+process that committed it publishes at once and marks the row; a relay in
+every process publishes rows left unmarked for longer than a grace period
+(their process died, or the broker was down) and prunes old marked rows.
+Subscribers drop what they have seen already, so publishing twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.events import BalanceChanged
+from persistence.database import Database
+from persistence.models import OutboxRow
+from persistence.repositories import SqlAlchemyJournalRepository
+
+KEEP_PUBLISHED_FOR = timedelta(hours=1)
+
+
+async def add(session: AsyncSession, events: Sequence[BalanceChanged], now: datetime) -> list[int]:
+    rows = [OutboxRow(entry_id=event.posted.id, created_at=now) for event in events]
+    session.add_all(rows)
+    await session.flush()
+    return [row.id for row in rows]
+
+
+async def mark_published(database: Database, outbox_ids: Sequence[int], now: datetime) -> None:
+    async with database.writing() as session:
+        await _mark(session, outbox_ids, now)
+        await session.commit()
+
+
+async def _mark(session: AsyncSession, outbox_ids: Sequence[int], now: datetime) -> None:
+    await session.execute(
+        update(OutboxRow).where(OutboxRow.id.in_(outbox_ids)).values(published_at=now)
+    )
+
+
+async def overdue(
+    session: AsyncSession, older_than: datetime, limit: int
+) -> tuple[list[int], list[BalanceChanged]]:
+    """Unpublished changes older than the grace period, oldest first, locked for this relay."""
+    rows = (
+        await session.execute(
+            select(OutboxRow.id, OutboxRow.entry_id)
+            .where(OutboxRow.published_at.is_(None), OutboxRow.created_at < older_than)
+            .order_by(OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    journal = SqlAlchemyJournalRepository(session)
+    events = []
+    for _, entry_id in rows:
+        posted = await journal.get(entry_id)
+        if posted is not None:
+            events.append(BalanceChanged.of(posted))
+    return [outbox_id for outbox_id, _ in rows], events
+
+
+async def settle(session: AsyncSession, outbox_ids: Sequence[int], now: datetime) -> None:
+    """Mark the relayed rows, and forget rows published long ago."""
+    await _mark(session, outbox_ids, now)
+    await session.execute(
+        delete(OutboxRow).where(OutboxRow.published_at < now - KEEP_PUBLISHED_FOR)
+    )
