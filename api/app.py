@@ -43,7 +43,7 @@ GRAPHIQL_FETCHER = """      const fetcher = GraphiQL.createFetcher({
         headers: defaultHeaders,
         subscriptionUrl,
       });"""
-GRAPHIQL_FETCHER_WITH_TOKEN = """      const authorizationFromHeadersTab = () => {
+GRAPHIQL_FETCHER_WITH_AUTHORIZATION = """      const authorizationFromHeadersTab = () => {
         let headers = {};
         try {
           headers = JSON.parse(localStorage.getItem("graphiql:headers") || "{}") || {};
@@ -65,7 +65,7 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         html = super().graphql_ide_html
         if GRAPHIQL_FETCHER not in html:
             logger.warning("GraphiQL page changed: subscriptions from it will lack the token")
-        return html.replace(GRAPHIQL_FETCHER, GRAPHIQL_FETCHER_WITH_TOKEN)
+        return html.replace(GRAPHIQL_FETCHER, GRAPHIQL_FETCHER_WITH_AUTHORIZATION)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
