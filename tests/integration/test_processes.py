@@ -24,6 +24,7 @@ from websockets.typing import Subprotocol
 
 from api.auth import Role
 from api.settings import Settings
+from persistence.database import Database
 from tests.api.test_balance_subscription import SUBSCRIBE
 from tests.conftest import mint
 from tests.operations import CREATE_STORE, EARN, ENROLL, line
@@ -181,7 +182,7 @@ def admin() -> str:
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_a_change_made_in_one_process_reaches_a_subscriber_of_another(
-    database_url: str, redis_prefix: str, admin: str, tmp_path: Path
+    database: Database, database_url: str, redis_prefix: str, admin: str
 ) -> None:
     redis_url = "redis://127.0.0.1:6379/15"
     with (
@@ -197,7 +198,7 @@ async def test_a_change_made_in_one_process_reaches_a_subscriber_of_another(
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_subscribers_converge_after_redis_dies_and_comes_back(
-    database_url: str, redis_prefix: str, admin: str, tmp_path: Path
+    database: Database, database_url: str, redis_prefix: str, admin: str, tmp_path: Path
 ) -> None:
     port = free_port()
     redis_url = f"redis://127.0.0.1:{port}/0"
