@@ -34,6 +34,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Mutation.adjustPoints": MANAGERS,
     "Mutation.bulkAwardPoints": MANAGERS,
     "Subscription.balanceChanged": EVERYONE,
+    "Subscription.storeTransactions": EVERYONE,
 }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.bulk_awards import BulkAward, RecipientFailure, RecipientStatus
@@ -218,3 +218,25 @@ async def bulk_award_failures(
         RecipientFailure(row.customer_id, str(row.failure_code), str(row.failure_message))
         for row in (await session.execute(query)).scalars()
     ]
+
+
+async def latest_entry_id(session: AsyncSession, store_id: str) -> int:
+    query = select(func.max(JournalEntryRow.id)).where(JournalEntryRow.store_id == store_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def store_transactions_after(
+    session: AsyncSession, store_id: str, after_id: int, limit: int
+) -> list[TransactionView]:
+    """A store's points transactions after an entry id, oldest first (a feed's catch-up)."""
+    query = (
+        select(JournalEntryRow)
+        .where(
+            JournalEntryRow.store_id == store_id,
+            JournalEntryRow.id > after_id,
+            JournalEntryRow.points != 0,
+        )
+        .order_by(JournalEntryRow.id)
+        .limit(limit)
+    )
+    return [_transaction_view(row) for row in (await session.execute(query)).scalars()]

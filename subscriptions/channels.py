@@ -1,7 +1,17 @@
-"""Redis channel names, built in one place."""
+"""Redis channel names and hub topics, built in one place."""
 
 from __future__ import annotations
 
 
 def balance_changes(prefix: str) -> str:
     return f"{prefix}:balance-changes"
+
+
+def customer_topic(customer_id: str) -> str:
+    """Every balance change of one customer."""
+    return f"customer:{customer_id}"
+
+
+def store_topic(store_id: str) -> str:
+    """Every points transaction made in one store."""
+    return f"store:{store_id}"

@@ -28,8 +28,8 @@ Delivery = BalanceMessage | Resync
 
 
 class Subscription:
-    def __init__(self, customer_id: str, queue_size: int) -> None:
-        self.customer_id = customer_id
+    def __init__(self, topic: str, queue_size: int) -> None:
+        self.topic = topic
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
 
     def offer(self, message: Delivery) -> None:
@@ -48,7 +48,8 @@ class Subscription:
 
 
 class Hub:
-    """In-process fan-out: the work per event grows with that customer's subscribers only."""
+    """In-process fan-out by topic (a customer, a store: subscriptions/channels.py); the work
+    per message grows with the subscribers of its topics only."""
 
     def __init__(self, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self._queue_size = queue_size
@@ -56,8 +57,9 @@ class Hub:
 
     def deliver(self, messages: Sequence[BalanceMessage]) -> None:
         for message in messages:
-            for subscription in tuple(self._subscribers.get(message.customer_id, ())):
-                subscription.offer(message)
+            for topic in message.topics():
+                for subscription in tuple(self._subscribers.get(topic, ())):
+                    subscription.offer(message)
 
     def resync_all(self) -> None:
         """Changes may have been missed (the broker lost its connection): every subscriber
@@ -67,16 +69,16 @@ class Hub:
                 subscription.offer(Resync())
 
     @asynccontextmanager
-    async def subscription(self, customer_id: str) -> AsyncIterator[Subscription]:
-        subscription = Subscription(customer_id, self._queue_size)
-        self._subscribers[customer_id].add(subscription)
+    async def subscription(self, topic: str) -> AsyncIterator[Subscription]:
+        subscription = Subscription(topic, self._queue_size)
+        self._subscribers[topic].add(subscription)
         try:
             yield subscription
         finally:
-            subscribers = self._subscribers[customer_id]
+            subscribers = self._subscribers[topic]
             subscribers.discard(subscription)
             if not subscribers:
-                del self._subscribers[customer_id]
+                del self._subscribers[topic]
 
     def subscriber_count(self) -> int:
         return sum(len(subscribers) for subscribers in self._subscribers.values())

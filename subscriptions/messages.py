@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from domain.events import BalanceChanged
+from subscriptions.channels import customer_topic, store_topic
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class BalanceMessage:
             idempotency_key=movement.idempotency_key,
             occurred_at=movement.occurred_at,
         )
+
+    def topics(self) -> tuple[str, ...]:
+        if self.store_id is None:
+            return (customer_topic(self.customer_id),)
+        return (customer_topic(self.customer_id), store_topic(self.store_id))
 
     def to_json(self) -> str:
         body = asdict(self)

@@ -9,10 +9,13 @@ import strawberry
 from api.context import Info
 from api.errors import ClientError
 from api.permissions import GUARDED
+from api.resolvers.store_feed import store_feed
 from api.types.payloads import BalanceChange
+from api.types.transactions import PointsTransaction, view_of
 from domain.errors import ErrorCode
 from persistence import queries
 from persistence.queries import TransactionView
+from subscriptions.channels import customer_topic
 from subscriptions.hub import Delivery
 from subscriptions.messages import BalanceMessage
 
@@ -28,7 +31,8 @@ class Subscription:
         self, info: Info, customer_id: strawberry.ID
     ) -> AsyncGenerator[BalanceChange, None]:
         # Subscribe before reading the snapshot, so no change can fall between the two.
-        async with info.context.services.hub.subscription(str(customer_id)) as subscription:
+        topic = customer_topic(str(customer_id))
+        async with info.context.services.hub.subscription(topic) as subscription:
             snapshot = await _snapshot(info, str(customer_id))
             yield snapshot
             last_version = snapshot.balance_version
@@ -38,6 +42,17 @@ class Subscription:
                 for change in changes:
                     yield BalanceChange.of(change)
                     last_version = change.balance_version
+
+    @strawberry.subscription(
+        description="Every points transaction in one store as it commits, for dashboards. "
+        "Cashiers, displays and managers: stores in their scope; admins: any.",
+        permission_classes=GUARDED,
+    )
+    async def store_transactions(
+        self, info: Info, store_id: strawberry.ID
+    ) -> AsyncGenerator[PointsTransaction, None]:
+        async for transaction in store_feed(info, str(store_id)):
+            yield transaction
 
 
 async def _snapshot(info: Info, customer_id: str) -> BalanceChange:
@@ -66,22 +81,6 @@ async def _changes_after(
         if delivery.balance_version <= last_version:
             return []
         if delivery.balance_version == last_version + 1:
-            return [_view(delivery)]
+            return [view_of(delivery)]
     async with info.context.database.reading() as session:
         return await queries.transactions_after_version(session, customer_id, last_version)
-
-
-def _view(message: BalanceMessage) -> TransactionView:
-    return TransactionView(
-        id=message.entry_id,
-        kind=message.kind,
-        points=message.delta,
-        balance_after=message.balance,
-        balance_version=message.balance_version,
-        customer_id=message.customer_id,
-        store_id=message.store_id,
-        terminal_id=message.terminal_id,
-        sale_id=message.sale_id,
-        idempotency_key=message.idempotency_key,
-        created_at=message.occurred_at,
-    )

@@ -13,6 +13,7 @@ from api.types.common import PageInfo
 from domain.errors import InvalidInput
 from domain.ledger import Actor, TransactionKind
 from persistence.queries import TransactionPage, TransactionView
+from subscriptions.messages import BalanceMessage
 
 CURSOR_PREFIX = "txn:"
 
@@ -111,3 +112,20 @@ def decode_cursor(cursor: str) -> int:
     if digits == text or not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
         raise refused
     return int(digits)
+
+
+def view_of(message: BalanceMessage) -> TransactionView:
+    """A transaction as a published message carries it (without its audit fields)."""
+    return TransactionView(
+        id=message.entry_id,
+        kind=message.kind,
+        points=message.delta,
+        balance_after=message.balance,
+        balance_version=message.balance_version,
+        customer_id=message.customer_id,
+        store_id=message.store_id,
+        terminal_id=message.terminal_id,
+        sale_id=message.sale_id,
+        idempotency_key=message.idempotency_key,
+        created_at=message.occurred_at,
+    )

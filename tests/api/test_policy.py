@@ -7,6 +7,7 @@ new ships unguarded.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,9 @@ SAMPLES: dict[str, Sample] = {
         {},
     ),
     "Subscription.balanceChanged": Sample(SUBSCRIBE, {}),
+    "Subscription.storeTransactions": Sample(
+        'subscription { storeTransactions(storeId: "S1") { id customerId points } }', {}
+    ),
 }
 
 
@@ -122,7 +126,10 @@ async def outcome_over_http(
     return "allowed"
 
 
-async def outcome_over_websocket(app: Starlette, token: str | None, customer_id: str) -> str:
+async def outcome_over_websocket(
+    app: Starlette, gql: GraphQLClient, token: str | None, field: str, customer_id: str
+) -> str:
+    """Subscribe; once acknowledged, make a change in S1 that every feed reports."""
     payload = {} if token is None else {"authorization": f"Bearer {token}"}
     async with websocket_client(app) as http, open_ws(http, "graphql-transport-ws") as ws:
         await ws.send_json({"type": "connection_init", "payload": payload})
@@ -131,14 +138,18 @@ async def outcome_over_websocket(app: Starlette, token: str | None, customer_id:
         except WebSocketDisconnect as closed:
             return "denied" if closed.code == 4403 else f"closed with {closed.code}"
         assert acknowledged["type"] == "connection_ack"
-        subscribe = {"query": SUBSCRIBE, "variables": {"customerId": customer_id}}
+        subscribe = {"query": SAMPLES[field].document, "variables": {"customerId": customer_id}}
         await ws.send_json({"id": "1", "type": "subscribe", "payload": subscribe})
+        if field == "Subscription.storeTransactions":
+            await asyncio.sleep(0.1)  # the feed has no snapshot: give it a change to report
+            await earn(gql, customer_id, "policy-feed", [line("1.00")])
         message = await next_message(ws)
     codes = {e.get("extensions", {}).get("code") for e in message["payload"].get("errors") or []}
     if codes & DENIED_CODES:
         return "denied"
     assert message["type"] == "next", message
-    assert message["payload"]["data"]["balanceChanged"]["customerId"] == customer_id
+    reported = next(iter(message["payload"]["data"].values()))
+    assert reported["customerId"] == customer_id
     return "allowed"
 
 
@@ -156,7 +167,7 @@ async def test_each_caller_is_allowed_exactly_what_the_policy_says(
     token = token_for(settings, caller)
 
     if field.startswith("Subscription."):
-        seen = await outcome_over_websocket(app, token, customer_id)
+        seen = await outcome_over_websocket(app, gql, token, field, customer_id)
     else:
         variables = {"id": customer_id, "key": f"policy-{field}", "code": "S9"}
         seen = await outcome_over_http(app, token, SAMPLES[field], variables)

@@ -21,6 +21,7 @@ from persistence.database import Database
 from persistence.models import OutboxRow
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from subscriptions.broker import InProcessBroker
+from subscriptions.channels import customer_topic
 from subscriptions.hub import Hub
 from subscriptions.messages import BalanceMessage
 
@@ -69,7 +70,7 @@ async def test_the_relay_publishes_a_change_its_process_never_did(database: Data
     hub = Hub()
 
     assert len(await unpublished(database)) == 1
-    async with hub.subscription(customer_id) as subscription:
+    async with hub.subscription(customer_topic(customer_id)) as subscription:
         relayed = await relay(database, hub, timedelta(0)).relay_once()
         delivered = await asyncio.wait_for(subscription.next(), timeout=2)
 
