@@ -11,6 +11,7 @@ from collections.abc import Callable
 from functools import partial
 
 from graphql import (
+    ASTValidationRule,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -25,11 +26,13 @@ from graphql import (
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as alias_limit
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
 
 from api.errors import QUERY_TOO_COMPLEX
 from api.settings import Settings
@@ -37,18 +40,27 @@ from api.types.customers import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # Paginated fields and the page size they use when `first` is not given.
 PAGED_FIELDS = {"transactions": DEFAULT_PAGE_SIZE}
+DOCUMENT_CACHE_SIZE = 512
 
 Fragments = dict[str, FragmentDefinitionNode]
 
 
 def document_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Factories: Strawberry makes fresh extensions for every operation."""
-    cost_rule = cost_limit(settings.max_query_cost)
+    """Factories: Strawberry makes fresh extensions for every operation.
+
+    The validation rules are made once, so that a document a till sends again and
+    again is parsed and validated once (ParserCache, ValidationCache: their caches are
+    keyed by the rules)."""
+    rules: list[type[ASTValidationRule]] = [
+        depth_limit(max_depth=settings.max_query_depth, callback=None, should_ignore=None),
+        alias_limit(settings.max_aliases),
+        cost_limit(settings.max_query_cost),
+    ]
     limits: list[Callable[[], SchemaExtension]] = [
-        partial(QueryDepthLimiter, max_depth=settings.max_query_depth),
         partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
-        partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
-        partial(AddValidationRules, [cost_rule]),
+        partial(AddValidationRules, rules),
+        partial(ParserCache, maxsize=DOCUMENT_CACHE_SIZE),
+        partial(ValidationCache, maxsize=DOCUMENT_CACHE_SIZE),
     ]
     if settings.is_production:
         limits.append(DisableIntrospection)
