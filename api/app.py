@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,6 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import TokenIssuer
@@ -59,7 +61,38 @@ GRAPHIQL_FETCHER_WITH_AUTHORIZATION = """      const authorizationFromHeadersTab
       });"""
 
 
+class InitialisingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol has no connection_init timeout of its own: close a
+    socket that has not initialised in time, as graphql-transport-ws does (4408)."""
+
+    async def handle(self) -> None:
+        watchdog = asyncio.create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        finally:
+            watchdog.cancel()
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.connection_acknowledged:
+            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+
+
 class LoyaltyGraphQL(GraphQL[Context, None]):
+    graphql_ws_handler_class = InitialisingGraphQLWSHandler
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Refuse, as the client's mistake, JSON that is not an object (or a batch), or
+        that Python will not decode: invalid UTF-8, nesting past the recursion limit, an
+        integer of thousands of digits."""
+        try:
+            parsed = super().parse_json(data)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object with a query")
+        return parsed
+
     @property
     def graphql_ide_html(self) -> str:
         html = super().graphql_ide_html
