@@ -9,6 +9,8 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,10 +20,15 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import TokenIssuer
 from api.context import Context, Services, utc_now
+from api.errors import UNAUTHENTICATED
 from api.jobs import BulkAwardWorker, OutboxRelay
 from api.rate_limit import RateLimitMiddleware, RateLimits
 from api.schema import build_schema
@@ -59,7 +66,54 @@ GRAPHIQL_FETCHER_WITH_AUTHORIZATION = """      const authorizationFromHeadersTab
       });"""
 
 
+def refuse_unstorable_text(value: object) -> None:
+    """Raise ValueError for a NUL or a lone surrogate anywhere in a parsed JSON value."""
+    if isinstance(value, str):
+        value.encode()  # UnicodeEncodeError, a ValueError, on a lone surrogate
+        if "\x00" in value:
+            raise ValueError("NUL in text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_unstorable_text(key)
+            refuse_unstorable_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            refuse_unstorable_text(item)
+
+
+class InitialisingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol has no connection_init timeout of its own: close a
+    socket that has not initialised in time, as graphql-transport-ws does (4408)."""
+
+    async def handle(self) -> None:
+        watchdog = asyncio.create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        finally:
+            watchdog.cancel()
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.connection_acknowledged:
+            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+
+
 class LoyaltyGraphQL(GraphQL[Context, None]):
+    graphql_ws_handler_class = InitialisingGraphQLWSHandler
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Refuse, as the client's mistake, JSON that is not an object (or a batch), or
+        that Python will not decode: invalid UTF-8, nesting past the recursion limit, an
+        integer of thousands of digits, text no database stores (NUL, lone surrogates)."""
+        try:
+            parsed = super().parse_json(data)
+            refuse_unstorable_text(parsed)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object with a query")
+        return parsed
+
     @property
     def graphql_ide_html(self) -> str:
         html = super().graphql_ide_html
@@ -74,6 +128,26 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
         if isinstance(request, Request):
             context.authenticate(request.headers.get("authorization"))
         return context
+
+    async def execute_operation(  # noqa: PLR0917  (Strawberry's signature)
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """A request without a valid token is refused before its document is parsed or
+        validated: validating a hostile document costs the server, a refusal does not."""
+        if context.principal is None:
+            refusal = GraphQLError(
+                context.authentication_error, extensions={"code": UNAUTHENTICATED}
+            )
+            return ExecutionResult(data=None, errors=[refusal])
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A WebSocket authenticates once, in connection_init: {"authorization": "Bearer ..."}.

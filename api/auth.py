@@ -88,14 +88,7 @@ class TokenIssuer:
 
     def principal(self, authorization: str | None) -> Principal:
         """The caller named by an `Authorization: Bearer <token>` value."""
-        if not authorization or not authorization.strip():
-            raise AuthenticationFailed(
-                "authentication required: send Authorization: Bearer <token>"
-            )
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
-        return self.verify(token.strip())
+        return self.verify(bearer_token(authorization))
 
     def verify(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_LENGTH:
@@ -115,6 +108,16 @@ class TokenIssuer:
         except jwt.InvalidTokenError:
             raise AuthenticationFailed("invalid token") from None
         return _principal(claims)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` value, however it is spaced or cased."""
+    if not authorization or not authorization.strip():
+        raise AuthenticationFailed("authentication required: send Authorization: Bearer <token>")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
 
 
 def _principal(claims: dict[str, object]) -> Principal:

@@ -40,6 +40,8 @@ def should_mask(error: GraphQLError) -> bool:
     document the client sent; they name nothing internal.
     """
     original = error.original_error
-    if original is None or isinstance(original, ClientError):
+    if original is None:
         return False
-    return not isinstance(original, DomainError)
+    # GraphQL errors are raised for the client: ours, and graphql-core's own about the
+    # document and its variables (a null for a non-null variable, an Int out of range).
+    return not isinstance(original, GraphQLError | DomainError)

@@ -1,13 +1,21 @@
 """Limits on what one GraphQL document may ask for, each with a setting.
 
-Strawberry's own extensions limit depth, tokens and aliases; the cost rule
-here adds up fields, where a paginated field multiplies what it selects by
-its `first` (a variable counts as the largest page allowed).
+Strawberry limits tokens, while parsing. Depth, aliases and cost are measured
+here in one pass, where each fragment is measured once however often it is
+spread: a few hundred characters of nested fragment spreads must not make the
+server walk millions of fields (Strawberry's own depth and alias limiters
+expand every spread). Aliases count as the operation would run, spreads
+expanded. Cost is 1 per field, and a paginated field multiplies what it
+selects by its `first` (a variable counts as the largest page).
+
+The rules are built once, so a document a till sends again and again is
+parsed and validated once (ParserCache and ValidationCache key on the rules).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from graphql import (
@@ -19,6 +27,7 @@ from graphql import (
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
@@ -31,8 +40,6 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as alias_limit
-from strawberry.extensions.query_depth_limiter import create_validator as depth_limit
 
 from api.errors import QUERY_TOO_COMPLEX
 from api.settings import Settings
@@ -42,19 +49,17 @@ from api.types.customers import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 PAGED_FIELDS = {"transactions": DEFAULT_PAGE_SIZE}
 DOCUMENT_CACHE_SIZE = 512
 
-Fragments = dict[str, FragmentDefinitionNode]
-
 
 def document_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Factories: Strawberry makes fresh extensions for every operation.
-
-    The validation rules are made once, so that a document a till sends again and
-    again is parsed and validated once (ParserCache, ValidationCache: their caches are
-    keyed by the rules)."""
+    """Factories: Strawberry makes fresh extensions for every operation."""
     rules: list[type[ASTValidationRule]] = [
-        depth_limit(max_depth=settings.max_query_depth, callback=None, should_ignore=None),
-        alias_limit(settings.max_aliases),
-        cost_limit(settings.max_query_cost),
+        size_limit(
+            Size(
+                depth=settings.max_query_depth,
+                aliases=settings.max_aliases,
+                cost=settings.max_query_cost,
+            )
+        )
     ]
     limits: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
@@ -67,55 +72,105 @@ def document_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return limits
 
 
-def cost_limit(max_cost: int) -> type[ValidationRule]:
-    class CostLimit(ValidationRule):
+@dataclass(frozen=True)
+class Size:
+    depth: int
+    aliases: int
+    cost: int
+
+    def __add__(self, other: Size) -> Size:
+        """Side by side: as deep as the deeper, the aliases and costs of both."""
+        return Size(
+            depth=max(self.depth, other.depth),
+            aliases=self.aliases + other.aliases,
+            cost=self.cost + other.cost,
+        )
+
+
+NOTHING = Size(depth=0, aliases=0, cost=0)
+
+
+class DocumentSize:
+    """Depth and cost of selections, each fragment measured once (cycles count as nothing:
+    the standard NoFragmentCycles rule refuses them)."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self._fragments = fragments
+        self._measured: dict[str, Size] = {}
+        self._measuring: set[str] = set()
+
+    def of(self, selection_set: SelectionSetNode | None) -> Size:
+        if selection_set is None:
+            return NOTHING
+        return sum((self._selection(s) for s in selection_set.selections), NOTHING)
+
+    def _selection(self, selection: SelectionNode) -> Size:
+        if isinstance(selection, FieldNode):
+            return self._field(selection)
+        if isinstance(selection, InlineFragmentNode):
+            return self.of(selection.selection_set)
+        if isinstance(selection, FragmentSpreadNode):
+            return self._fragment(selection.name.value)
+        return NOTHING
+
+    def _field(self, field: FieldNode) -> Size:
+        if field.name.value.startswith("__"):
+            return NOTHING
+        aliased = 1 if field.alias else 0
+        if field.selection_set is None:
+            return Size(depth=0, aliases=aliased, cost=1)
+        inner = self.of(field.selection_set)
+        return Size(
+            depth=1 + inner.depth,
+            aliases=aliased + inner.aliases,
+            cost=1 + page_size(field) * inner.cost,
+        )
+
+    def _fragment(self, name: str) -> Size:
+        if name in self._measured:
+            return self._measured[name]
+        if name not in self._fragments or name in self._measuring:
+            return NOTHING
+        self._measuring.add(name)
+        size = self.of(self._fragments[name].selection_set)
+        self._measuring.discard(name)
+        self._measured[name] = size
+        return size
+
+
+def size_limit(limit: Size) -> type[ValidationRule]:
+    class SizeLimit(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            fragments = {
-                definition.name.value: definition
-                for definition in context.document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
-            for definition in context.document.definitions:
+            definitions = context.document.definitions
+            measure = DocumentSize(
+                {d.name.value: d for d in definitions if isinstance(d, FragmentDefinitionNode)}
+            )
+            for definition in definitions:
                 if isinstance(definition, OperationDefinitionNode):
-                    cost = selection_cost(definition.selection_set, fragments, frozenset())
-                    if cost > max_cost:
-                        context.report_error(too_costly(definition, cost, max_cost))
+                    size = measure.of(definition.selection_set)
+                    for error in size_errors(definition, size, limit):
+                        context.report_error(error)
 
-    return CostLimit
-
-
-def too_costly(operation: OperationDefinitionNode, cost: int, max_cost: int) -> GraphQLError:
-    return GraphQLError(
-        f"the operation costs {cost}, more than the {max_cost} allowed: ask for fewer fields "
-        "or smaller pages",
-        [operation],
-        extensions={"code": QUERY_TOO_COMPLEX},
-    )
+    return SizeLimit
 
 
-def selection_cost(
-    selection_set: SelectionSetNode | None, fragments: Fragments, seen: frozenset[str]
-) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            total += field_cost(selection, fragments, seen)
-        elif isinstance(selection, InlineFragmentNode):
-            total += selection_cost(selection.selection_set, fragments, seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in fragments and name not in seen:
-                total += selection_cost(fragments[name].selection_set, fragments, seen | {name})
-    return total
-
-
-def field_cost(field: FieldNode, fragments: Fragments, seen: frozenset[str]) -> int:
-    if field.name.value.startswith("__"):
-        return 0
-    return 1 + page_size(field) * selection_cost(field.selection_set, fragments, seen)
+def size_errors(operation: OperationDefinitionNode, size: Size, limit: Size) -> list[GraphQLError]:
+    name = operation.name.value if operation.name else "anonymous"
+    problems = []
+    if size.depth > limit.depth:
+        problems.append(f"'{name}' exceeds maximum operation depth of {limit.depth}")
+    if size.aliases > limit.aliases:
+        problems.append(f"{size.aliases} aliases found. Allowed: {limit.aliases}")
+    if size.cost > limit.cost:
+        problems.append(
+            f"the operation costs {size.cost}, more than the {limit.cost} allowed: "
+            "ask for fewer fields or smaller pages"
+        )
+    return [
+        GraphQLError(problem, [operation], extensions={"code": QUERY_TOO_COMPLEX})
+        for problem in problems
+    ]
 
 
 def page_size(field: FieldNode) -> int:

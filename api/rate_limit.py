@@ -18,7 +18,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import AuthenticationFailed, TokenIssuer
+from api.auth import AuthenticationFailed, TokenIssuer, bearer_token
 from api.errors import RATE_LIMITED
 from api.settings import Settings
 
@@ -59,12 +59,14 @@ class RateLimits:
             return True
 
     def _bucket(self, authorization: str | None, address: str) -> tuple[RateLimitItem, str]:
+        """A valid token's own bucket (keyed by the token, not by how the header spells
+        it); the client's address otherwise."""
         try:
-            self.tokens.principal(authorization)
+            token = bearer_token(authorization)
+            self.tokens.verify(token)
         except AuthenticationFailed:
             return self.per_address, f"address:{address}"
-        digest = hashlib.sha256(str(authorization).encode()).hexdigest()[:32]
-        return self.per_token, f"token:{digest}"
+        return self.per_token, f"token:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
 
 
 class RateLimitMiddleware:
