@@ -7,8 +7,8 @@ mutations at a fixed rate and prints: latency from the mutation's start
 receiving it, p50/p99; deliveries per second; lost and duplicate messages
 (by balanceVersion); and the server's resident memory per open subscription.
 
-    .venv/bin/python bench/subscriptions.py --subscribers 1000 --customers 200
-    .venv/bin/python bench/subscriptions.py --subscribers 10000 --customers 1000 \\
+    .venv/bin/python bench/fanout.py --subscribers 1000 --customers 200
+    .venv/bin/python bench/fanout.py --subscribers 10000 --customers 1000 \\
         --per-connection 10 --database-url postgresql+asyncpg://postgres@127.0.0.1/bench
 
 A measurement, not a test: it prints figures and asserts nothing.
