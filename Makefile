@@ -50,5 +50,9 @@ format: dev
 schema: dev
 	$(BIN)/python -m api.export_schema
 
+# Subscription fan-out figures (see the README's Performance section).
+bench: dev
+	$(BIN)/python bench/fanout.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
