@@ -95,14 +95,7 @@ class EarnPoints:
 
     @property
     def movement(self) -> Movement:
-        return Movement(
-            self.store_id,
-            self.terminal_id,
-            self.sale_id,
-            self.idempotency_key,
-            self.occurred_at,
-            self.actor,
-        )
+        return till_movement(self)
 
     def fingerprint(self) -> str:
         return request_fingerprint("earnPoints", self)
@@ -128,14 +121,7 @@ class RedeemPoints:
 
     @property
     def movement(self) -> Movement:
-        return Movement(
-            self.store_id,
-            self.terminal_id,
-            self.sale_id,
-            self.idempotency_key,
-            self.occurred_at,
-            self.actor,
-        )
+        return till_movement(self)
 
     def fingerprint(self) -> str:
         return request_fingerprint("redeemPoints", self)
@@ -179,6 +165,13 @@ class AdjustPoints:
 
     def fingerprint(self) -> str:
         return request_fingerprint("adjustPoints", self)
+
+
+def till_movement(cmd: EarnPoints | RedeemPoints) -> Movement:
+    """Where a sale's movement happened and who made it."""
+    return Movement(
+        cmd.store_id, cmd.terminal_id, cmd.sale_id, cmd.idempotency_key, cmd.occurred_at, cmd.actor
+    )
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,10 @@ from the token, never from the input.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Protocol, TypeVar
+
 import strawberry
 
 from api.context import Info
@@ -29,6 +33,8 @@ from api.types.payloads import (
 )
 from domain import services
 from domain.errors import DomainError
+from domain.ledger import Actor
+from domain.ports import UnitOfWork
 from persistence.queries import CustomerView, TransactionView
 
 
@@ -63,43 +69,24 @@ class Mutation:
         permission_classes=GUARDED,
     )
     async def earn_points(self, info: Info, input: EarnPointsInput) -> PointsPayload:
-        context = info.context
-        try:
-            require_store(info, str(input.store_id))
-            command = input.to_command(context.now(), context.actor())
-            base_rate = context.settings.base_points_per_unit
-            result = await services.earn_points(context.uow(), command, base_rate)
-        except DomainError as error:
-            return PointsPayload.failed(error)
-        return PointsPayload.succeeded(TransactionView.of(result.posted))
+        base_rate = info.context.settings.base_points_per_unit
+        return await _move_points(
+            info, input, lambda uow, command: services.earn_points(uow, command, base_rate)
+        )
 
     @strawberry.mutation(
         description="Spend points, on a catalog reward or as a number of points.",
         permission_classes=GUARDED,
     )
     async def redeem_points(self, info: Info, input: RedeemPointsInput) -> PointsPayload:
-        context = info.context
-        try:
-            require_store(info, str(input.store_id))
-            command = input.to_command(context.now(), context.actor())
-            result = await services.redeem_points(context.uow(), command)
-        except DomainError as error:
-            return PointsPayload.failed(error)
-        return PointsPayload.succeeded(TransactionView.of(result.posted))
+        return await _move_points(info, input, services.redeem_points)
 
     @strawberry.mutation(
         description="Add or remove points by hand, with a reason. Managers, in their stores.",
         permission_classes=GUARDED,
     )
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> PointsPayload:
-        context = info.context
-        try:
-            require_store(info, str(input.store_id))
-            command = input.to_command(context.now(), context.actor())
-            result = await services.adjust_points(context.uow(), command)
-        except DomainError as error:
-            return PointsPayload.failed(error)
-        return PointsPayload.succeeded(TransactionView.of(result.posted))
+        return await _move_points(info, input, services.adjust_points)
 
     @strawberry.mutation(
         description="Award the same points to many customers at once (promotions).",
@@ -114,3 +101,31 @@ class Mutation:
             return BulkAwardPayload.failed(error)
         context.services.worker.wake()
         return BulkAwardPayload(bulk_award=BulkAward.of(job))
+
+
+CommandT_co = TypeVar("CommandT_co", covariant=True)
+
+
+class StoreInput(Protocol[CommandT_co]):
+    """An input naming the store it acts in, that becomes a command of the caller."""
+
+    @property
+    def store_id(self) -> strawberry.ID: ...
+
+    def to_command(self, now: datetime, actor: Actor) -> CommandT_co: ...
+
+
+async def _move_points(
+    info: Info,
+    input: StoreInput[CommandT_co],
+    use_case: Callable[[UnitOfWork, CommandT_co], Awaitable[services.PointsResult]],
+) -> PointsPayload:
+    """Earn, redeem or adjust in a store of the caller's scope, as the caller."""
+    context = info.context
+    try:
+        require_store(info, str(input.store_id))
+        command = input.to_command(context.now(), context.actor())
+        result = await use_case(context.uow(), command)
+    except DomainError as error:
+        return PointsPayload.failed(error)
+    return PointsPayload.succeeded(TransactionView.of(result.posted))
