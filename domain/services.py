@@ -241,7 +241,9 @@ async def award_next_batch(uow: UnitOfWork, batch_size: int, now: datetime) -> i
     async with uow:
         batch = await uow.bulk_awards.next_batch(batch_size)
         jobs: dict[str, BulkAward] = {}
-        for recipient in batch:
+        # Customers are locked in one order by every worker, so two jobs that share
+        # customers cannot deadlock each other.
+        for recipient in sorted(batch, key=lambda recipient: recipient.customer_id):
             if recipient.bulk_award_id not in jobs:
                 found = await uow.bulk_awards.get(recipient.bulk_award_id)
                 assert found is not None, "a recipient points at a missing bulk award"
