@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -15,7 +16,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -210,6 +211,14 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+DISPLAY_PAGE = Path(__file__).resolve().parent / "static" / "display.html"
+
+
+async def display_page(request: Request) -> HTMLResponse:
+    """The reference customer display: plain HTML and JavaScript, no build step."""
+    return HTMLResponse(DISPLAY_PAGE.read_text())
+
+
 async def health(request: Request) -> JSONResponse:
     """503 when the database is unreachable: nothing can be served. Without the broker,
     points still move and subscribers catch up later, so the process is only degraded."""
@@ -267,6 +276,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes = [
         Route("/health", health, methods=["GET"]),
+        Route("/display/{terminal_id}", display_page, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]

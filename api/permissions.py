@@ -33,8 +33,11 @@ POLICY: dict[str, frozenset[Role]] = {
     "Mutation.redeemPoints": TILLS,
     "Mutation.adjustPoints": MANAGERS,
     "Mutation.bulkAwardPoints": MANAGERS,
+    "Mutation.showOnDisplay": TILLS,
+    "Mutation.clearDisplay": TILLS,
     "Subscription.balanceChanged": EVERYONE,
     "Subscription.storeTransactions": EVERYONE,
+    "Subscription.terminalDisplay": EVERYONE,
 }
 
 

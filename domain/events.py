@@ -25,3 +25,14 @@ class BalanceChanged:
             delta=entry.points,
             posted=posted,
         )
+
+
+@dataclass(frozen=True)
+class DisplayChanged:
+    """The POS changed what a terminal's customer display shows."""
+
+    terminal_id: str
+    version: int
+
+
+Event = BalanceChanged | DisplayChanged

@@ -13,8 +13,9 @@ from domain.accounts import Account
 from domain.bulk_awards import BulkAward, Recipient
 from domain.commands import EarnPoints
 from domain.customers import Customer
+from domain.displays import Display
 from domain.errors import DomainError, FieldPath
-from domain.events import BalanceChanged
+from domain.events import Event
 from domain.ledger import JournalEntry, PostedEntry
 from domain.points import EarningRates
 from domain.rewards import Reward
@@ -103,8 +104,14 @@ class BulkAwardRepository(Protocol):
         """Recount progress; a job with no pending recipient left is completed."""
 
 
+class DisplayRepository(Protocol):
+    async def get(self, terminal_id: str) -> Display | None: ...
+
+    async def save(self, display: Display) -> None: ...
+
+
 class EventPublisher(Protocol):
-    async def publish(self, events: Sequence[BalanceChanged]) -> None: ...
+    async def publish(self, events: Sequence[Event]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -132,6 +139,9 @@ class UnitOfWork(Protocol):
     @property
     def bulk_awards(self) -> BulkAwardRepository: ...
 
+    @property
+    def displays(self) -> DisplayRepository: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -141,7 +151,7 @@ class UnitOfWork(Protocol):
         traceback: TracebackType | None,
     ) -> None: ...
 
-    def record(self, event: BalanceChanged) -> None:
+    def record(self, event: Event) -> None:
         """Publish `event` once the unit of work commits; never if it rolls back."""
 
     async def commit(self) -> None: ...

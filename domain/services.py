@@ -78,7 +78,7 @@ async def earn_points(uow: UnitOfWork, cmd: EarnPoints, base_rate: Decimal) -> P
         previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
         if previous is not None:
             return await _replay(uow, previous, cmd.fingerprint())
-        await _require_store(uow, cmd.store_id)
+        await require_store(uow, cmd.store_id)
         account = await _lock_account(uow, cmd.customer_id)
         rates = await uow.rates.earning_rates(base_rate)
         account, entry = account.earn(points_for_sale(cmd.lines, rates), cmd.movement)
@@ -112,7 +112,7 @@ async def _take_once(
         previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
         if previous is not None:
             return await _replay(uow, previous, cmd.fingerprint())
-        await _require_store(uow, cmd.store_id)
+        await require_store(uow, cmd.store_id)
         account = await _lock_account(uow, cmd.customer_id)
         try:
             account, entry = await take(account)
@@ -128,15 +128,15 @@ async def _take_once(
 async def preview_earn(uow: UnitOfWork, query: PreviewEarn, base_rate: Decimal) -> EarnPreview:
     """The same computation as earn_points, with nothing written."""
     async with uow:
-        await _require_store(uow, query.store_id)
-        account = await _current_account(uow, query.customer_id)
+        await require_store(uow, query.store_id)
+        account = await current_account(uow, query.customer_id)
         points = points_for_sale(query.lines, await uow.rates.earning_rates(base_rate))
         projected = None if account is None else account.balance + points
         outlook = rewards_outlook(projected or 0, await uow.rewards.active())
     return EarnPreview(points, projected, outlook)
 
 
-async def _current_account(uow: UnitOfWork, customer_id: str | None) -> Account | None:
+async def current_account(uow: UnitOfWork, customer_id: str | None) -> Account | None:
     if customer_id is None:
         return None
     account = await uow.customers.account(customer_id)
@@ -145,7 +145,7 @@ async def _current_account(uow: UnitOfWork, customer_id: str | None) -> Account 
     return account
 
 
-async def _require_store(uow: UnitOfWork, store_id: str) -> None:
+async def require_store(uow: UnitOfWork, store_id: str) -> None:
     if await uow.stores.get(store_id) is None:
         raise InvalidInput(f"unknown store {store_id!r}", ("input", "storeId"))
 

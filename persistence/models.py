@@ -190,3 +190,17 @@ class OutboxRow(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class TerminalDisplayRow(Base):
+    """What each terminal's customer-facing display shows now."""
+
+    __tablename__ = "terminal_displays"
+
+    terminal_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    cart_points: Mapped[int]
+    cart_total: Mapped[Decimal] = mapped_column(Money)
+    version: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.bulk_awards import BulkAward, RecipientFailure, RecipientStatus
 from domain.customers import Customer
+from domain.displays import Display
 from domain.ledger import Actor, PostedEntry
 from domain.rewards import Reward
 from domain.stores import Store
 from persistence.bulk_awards import bulk_award_of
+from persistence.displays import display_of
 from persistence.models import (
     BulkAwardRecipientRow,
     BulkAwardRow,
@@ -22,6 +24,7 @@ from persistence.models import (
     JournalEntryRow,
     RewardRow,
     StoreRow,
+    TerminalDisplayRow,
 )
 from persistence.repositories import actor_of, reward_of
 
@@ -240,3 +243,22 @@ async def store_transactions_after(
         .limit(limit)
     )
     return [_transaction_view(row) for row in (await session.execute(query)).scalars()]
+
+
+@dataclass(frozen=True)
+class DisplayView:
+    display: Display
+    customer_name: str | None
+    balance: int | None
+
+
+async def display_view(session: AsyncSession, terminal_id: str) -> DisplayView | None:
+    row = await session.get(TerminalDisplayRow, terminal_id)
+    if row is None:
+        return None
+    customer = None if row.customer_id is None else await session.get(CustomerRow, row.customer_id)
+    return DisplayView(
+        display=display_of(row),
+        customer_name=None if customer is None else customer.name,
+        balance=None if customer is None else customer.balance,
+    )

@@ -9,11 +9,12 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.events import BalanceChanged
+from domain.events import BalanceChanged, Event
 from domain.ports import EventPublisher
 from persistence import outbox
 from persistence.bulk_awards import SqlAlchemyBulkAwardRepository
 from persistence.database import Database
+from persistence.displays import SqlAlchemyDisplayRepository
 from persistence.repositories import (
     SqlAlchemyCustomerRepository,
     SqlAlchemyIdempotencyRepository,
@@ -36,7 +37,7 @@ class SqlAlchemyUnitOfWork:
         self._database = database
         self._publisher = publisher
         self._read_only = read_only
-        self._events: list[BalanceChanged] = []
+        self._events: list[Event] = []
         self._outbox_ids: list[int] = []
         self._committed = False
 
@@ -60,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         self.sales = SqlAlchemySaleRepository(session)
         self.idempotency = SqlAlchemyIdempotencyRepository(session)
         self.bulk_awards = SqlAlchemyBulkAwardRepository(session)
+        self.displays = SqlAlchemyDisplayRepository(session)
 
     async def __aexit__(
         self,
@@ -84,14 +86,15 @@ class SqlAlchemyUnitOfWork:
         if self._database.write_lock is not None and not self._read_only:
             self._database.write_lock.release()
 
-    def record(self, event: BalanceChanged) -> None:
+    def record(self, event: Event) -> None:
         self._events.append(event)
 
     async def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        if self._events:
-            self._outbox_ids = await outbox.add(self._session, self._events, datetime.now(UTC))
+        balance_changes = [e for e in self._events if isinstance(e, BalanceChanged)]
+        if balance_changes:
+            self._outbox_ids = await outbox.add(self._session, balance_changes, datetime.now(UTC))
         await self._session.commit()
         self._committed = True
 
@@ -100,6 +103,7 @@ class SqlAlchemyUnitOfWork:
         # outbox relay publishes it later.
         try:
             await self._publisher.publish(self._events)
-            await outbox.mark_published(self._database, self._outbox_ids, datetime.now(UTC))
+            if self._outbox_ids:
+                await outbox.mark_published(self._database, self._outbox_ids, datetime.now(UTC))
         except Exception:
             logger.exception("publishing %d committed balance change(s) failed", len(self._events))

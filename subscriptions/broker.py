@@ -17,10 +17,10 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from domain.events import BalanceChanged
+from domain.events import Event
 from subscriptions.channels import balance_changes
 from subscriptions.hub import Hub
-from subscriptions.messages import BalanceMessage
+from subscriptions.messages import message_from_json, message_of
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ LAST_RETRY_SECONDS = 5.0
 
 
 class Broker(Protocol):
-    async def publish(self, events: Sequence[BalanceChanged]) -> None: ...
+    async def publish(self, events: Sequence[Event]) -> None: ...
 
     async def run(self) -> None:
         """Listen for the changes other processes publish, until cancelled."""
@@ -44,8 +44,8 @@ class InProcessBroker:
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
 
-    async def publish(self, events: Sequence[BalanceChanged]) -> None:
-        self._hub.deliver([BalanceMessage.of(event) for event in events])
+    async def publish(self, events: Sequence[Event]) -> None:
+        self._hub.deliver([message_of(event) for event in events])
 
     async def run(self) -> None:
         """Nothing to listen to: changes arrive through publish()."""
@@ -64,8 +64,8 @@ class RedisBroker:
         self._channel = balance_changes(prefix)
         self._lost_connection = False
 
-    async def publish(self, events: Sequence[BalanceChanged]) -> None:
-        messages = [BalanceMessage.of(event) for event in events]
+    async def publish(self, events: Sequence[Event]) -> None:
+        messages = [message_of(event) for event in events]
         try:
             async with self._client.pipeline(transaction=False) as pipeline:
                 for message in messages:
@@ -101,7 +101,7 @@ class RedisBroker:
         if not isinstance(data, str | bytes):
             return
         try:
-            self._hub.deliver([BalanceMessage.from_json(data)])
+            self._hub.deliver([message_from_json(data)])
         except (ValueError, TypeError, KeyError):
             logger.exception("ignored a malformed message on %s", self._channel)
 

@@ -15,3 +15,8 @@ def customer_topic(customer_id: str) -> str:
 def store_topic(store_id: str) -> str:
     """Every points transaction made in one store."""
     return f"store:{store_id}"
+
+
+def terminal_topic(terminal_id: str) -> str:
+    """A terminal's customer display: what the POS shows there, and its earns and redeems."""
+    return f"terminal:{terminal_id}"

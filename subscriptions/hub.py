@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from subscriptions.messages import BalanceMessage
+from subscriptions.messages import Message
 
 DEFAULT_QUEUE_SIZE = 256
 
@@ -24,7 +24,7 @@ class Resync:
     """The subscriber missed changes: read the journal after the last version it saw."""
 
 
-Delivery = BalanceMessage | Resync
+Delivery = Message | Resync
 
 
 class Subscription:
@@ -55,7 +55,7 @@ class Hub:
         self._queue_size = queue_size
         self._subscribers: defaultdict[str, set[Subscription]] = defaultdict(set)
 
-    def deliver(self, messages: Sequence[BalanceMessage]) -> None:
+    def deliver(self, messages: Sequence[Message]) -> None:
         for message in messages:
             for topic in message.topics():
                 for subscription in tuple(self._subscribers.get(topic, ())):

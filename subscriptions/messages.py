@@ -6,8 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from domain.events import BalanceChanged
-from subscriptions.channels import customer_topic, store_topic
+from domain.events import BalanceChanged, DisplayChanged, Event
+from subscriptions.channels import customer_topic, store_topic, terminal_topic
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,48 @@ class BalanceMessage:
         )
 
     def topics(self) -> tuple[str, ...]:
-        if self.store_id is None:
-            return (customer_topic(self.customer_id),)
-        return (customer_topic(self.customer_id), store_topic(self.store_id))
+        topics = [customer_topic(self.customer_id)]
+        if self.store_id is not None:
+            topics.append(store_topic(self.store_id))
+        if self.terminal_id is not None:
+            topics.append(terminal_topic(self.terminal_id))
+        return tuple(topics)
 
     def to_json(self) -> str:
         body = asdict(self)
         body["occurred_at"] = self.occurred_at.isoformat()
-        return json.dumps(body, separators=(",", ":"))
+        return json.dumps({"type": "balance", **body}, separators=(",", ":"))
 
-    @classmethod
-    def from_json(cls, text: str | bytes) -> BalanceMessage:
-        body = json.loads(text)
-        body["occurred_at"] = datetime.fromisoformat(body["occurred_at"])
-        return cls(**body)
+
+@dataclass(frozen=True)
+class DisplayMessage:
+    """A terminal's display changed: its subscribers read it afresh."""
+
+    terminal_id: str
+    version: int
+
+    def topics(self) -> tuple[str, ...]:
+        return (terminal_topic(self.terminal_id),)
+
+    def to_json(self) -> str:
+        return json.dumps({"type": "display", **asdict(self)}, separators=(",", ":"))
+
+
+Message = BalanceMessage | DisplayMessage
+
+
+def message_of(event: Event) -> Message:
+    if isinstance(event, DisplayChanged):
+        return DisplayMessage(event.terminal_id, event.version)
+    return BalanceMessage.of(event)
+
+
+def message_from_json(text: str | bytes) -> Message:
+    body = json.loads(text)
+    kind = body.pop("type")
+    if kind == "display":
+        return DisplayMessage(**body)
+    if kind != "balance":
+        raise ValueError(f"unknown message type {kind!r}")
+    body["occurred_at"] = datetime.fromisoformat(body["occurred_at"])
+    return BalanceMessage(**body)

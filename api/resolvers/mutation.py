@@ -17,6 +17,12 @@ from api.context import Info
 from api.permissions import GUARDED, require_store
 from api.types.bulk_awards import BulkAward, BulkAwardInput
 from api.types.customers import Customer
+from api.types.displays import (
+    ClearDisplayInput,
+    DisplayPayload,
+    ShowOnDisplayInput,
+    TerminalDisplay,
+)
 from api.types.inputs import (
     AdjustPointsInput,
     CreateStoreInput,
@@ -31,10 +37,11 @@ from api.types.payloads import (
     Store,
     StorePayload,
 )
-from domain import services
+from domain import display_services, services
 from domain.errors import DomainError
 from domain.ledger import Actor
 from domain.ports import UnitOfWork
+from persistence import queries
 from persistence.queries import CustomerView, TransactionView
 
 
@@ -89,6 +96,35 @@ class Mutation:
         return await _move_points(info, input, services.adjust_points)
 
     @strawberry.mutation(
+        description="Show a customer and what their cart will earn on a terminal's display.",
+        permission_classes=GUARDED,
+    )
+    async def show_on_display(self, info: Info, input: ShowOnDisplayInput) -> DisplayPayload:
+        context = info.context
+        try:
+            require_store(info, str(input.store_id))
+            command = input.to_command(context.now())
+            base_rate = context.settings.base_points_per_unit
+            await display_services.show_on_display(context.uow(), command, base_rate)
+        except DomainError as error:
+            return DisplayPayload.failed(error)
+        return await _shown(info, command.terminal_id)
+
+    @strawberry.mutation(
+        description="Clear a terminal's display (the customer has left).",
+        permission_classes=GUARDED,
+    )
+    async def clear_display(self, info: Info, input: ClearDisplayInput) -> DisplayPayload:
+        context = info.context
+        try:
+            require_store(info, str(input.store_id))
+            command = input.to_command(context.now())
+            await display_services.clear_display(context.uow(), command)
+        except DomainError as error:
+            return DisplayPayload.failed(error)
+        return await _shown(info, command.terminal_id)
+
+    @strawberry.mutation(
         description="Award the same points to many customers at once (promotions).",
         permission_classes=GUARDED,
     )
@@ -129,3 +165,9 @@ async def _move_points(
     except DomainError as error:
         return PointsPayload.failed(error)
     return PointsPayload.succeeded(TransactionView.of(result.posted))
+
+
+async def _shown(info: Info, terminal_id: str) -> DisplayPayload:
+    async with info.context.database.reading() as session:
+        view = await queries.display_view(session, terminal_id)
+    return DisplayPayload(display=None if view is None else TerminalDisplay.of(view))

@@ -9,7 +9,9 @@ import strawberry
 from api.context import Info
 from api.errors import ClientError
 from api.permissions import GUARDED
+from api.resolvers.displays import terminal_display
 from api.resolvers.store_feed import store_feed
+from api.types.displays import TerminalDisplay
 from api.types.payloads import BalanceChange
 from api.types.transactions import PointsTransaction, view_of
 from domain.errors import ErrorCode
@@ -53,6 +55,18 @@ class Subscription:
     ) -> AsyncGenerator[PointsTransaction, None]:
         async for transaction in store_feed(info, str(store_id)):
             yield transaction
+
+    @strawberry.subscription(
+        description="A terminal's customer-facing display: the customer served (name masked), "
+        "their balance, what the cart will earn, and each earn or redeem there as it happens. "
+        "Display tokens: their own terminal only.",
+        permission_classes=GUARDED,
+    )
+    async def terminal_display(
+        self, info: Info, terminal_id: strawberry.ID
+    ) -> AsyncGenerator[TerminalDisplay, None]:
+        async for shown in terminal_display(info, str(terminal_id)):
+            yield shown
 
 
 async def _snapshot(info: Info, customer_id: str) -> BalanceChange:

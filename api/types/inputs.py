@@ -113,13 +113,16 @@ class SaleLineInput:
     unit_price: DecimalText
 
 
-def _sale_lines(lines: list[SaleLineInput]) -> tuple[SaleLine, ...]:
-    checked = (
+def sale_lines_of(lines: list[SaleLineInput], *, allow_empty: bool = False) -> tuple[SaleLine, ...]:
+    """Validated lines; a sale needs at least one, a cart on a display may have none."""
+    checked = tuple(
         sale_line(
             line.sku, line.category, line.quantity, line.unit_price, ("input", "lines", str(i))
         )
         for i, line in enumerate(lines)
     )
+    if allow_empty and not checked:
+        return checked
     return sale_lines(checked, ("input", "lines"))
 
 
@@ -142,7 +145,7 @@ class EarnPointsInput:
             store_id=str(self.store_id),
             terminal_id=commands.optional_reference(self.terminal_id, "terminalId"),
             sale_id=commands.optional_reference(self.sale_id, "saleId"),
-            lines=_sale_lines(self.lines),
+            lines=sale_lines_of(self.lines),
             occurred_at=now,
             actor=actor,
         )
@@ -206,5 +209,5 @@ class PreviewEarnInput:
         return commands.PreviewEarn(
             customer_id=None if self.customer_id is None else str(self.customer_id),
             store_id=str(self.store_id),
-            lines=_sale_lines(self.lines),
+            lines=sale_lines_of(self.lines),
         )

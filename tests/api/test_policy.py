@@ -38,6 +38,10 @@ class Sample:
 
 
 LINES = [line("10.00")]
+SHOW = (
+    'mutation($id: ID!) { showOnDisplay(input: {terminalId: "T1", storeId: "S1", '
+    "customerId: $id}) { userErrors { code } } }"
+)
 SAMPLES: dict[str, Sample] = {
     "Query.customer": Sample("query($id: ID!) { customer(lookup: {id: $id}) { id } }", {}),
     "Query.previewEarn": Sample(
@@ -80,6 +84,19 @@ SAMPLES: dict[str, Sample] = {
         "mutation($id: ID!, $key: String!) { bulkAwardPoints(input: {idempotencyKey: $key, "
         'customerIds: [$id], points: 5, reason: "promo"}) { userErrors { code } } }',
         {},
+    ),
+    "Mutation.showOnDisplay": Sample(
+        "mutation($id: ID!) { showOnDisplay(input: "
+        '{terminalId: "T1", storeId: "S1", customerId: $id}) { userErrors { code } } }',
+        {},
+    ),
+    "Mutation.clearDisplay": Sample(
+        'mutation { clearDisplay(input: {terminalId: "T1", storeId: "S1"}) '
+        "{ userErrors { code } } }",
+        {},
+    ),
+    "Subscription.terminalDisplay": Sample(
+        'subscription { terminalDisplay(terminalId: "T1") { customerId balance } }', {}
     ),
     "Subscription.balanceChanged": Sample(SUBSCRIBE, {}),
     "Subscription.storeTransactions": Sample(
@@ -164,6 +181,7 @@ async def test_each_caller_is_allowed_exactly_what_the_policy_says(
     await create_store(gql)
     customer_id = (await enroll(gql, email="policy@example.com"))["id"]
     await earn(gql, customer_id, "policy-points", [line("50.00")])
+    await gql.data(SHOW, {"id": customer_id})
     token = token_for(settings, caller)
 
     if field.startswith("Subscription."):
