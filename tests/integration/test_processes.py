@@ -91,15 +91,17 @@ def redis_server(port: int, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 @contextmanager
-def server(database_url: str, redis_url: str, prefix: str) -> Iterator[str]:
+def server(database_url: str, redis_url: str | None, prefix: str = "loyalty") -> Iterator[str]:
+    """`loyalty serve` in its own process (in-process pub/sub when redis_url is None)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
     env |= {
         "LOYALTY_DATABASE_URL": database_url,
-        "LOYALTY_REDIS_URL": redis_url,
         "LOYALTY_REDIS_PREFIX": prefix,
         "LOYALTY_LOG_LEVEL": "WARNING",
     }
+    if redis_url is not None:
+        env["LOYALTY_REDIS_URL"] = redis_url
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
         env=env,
