@@ -37,7 +37,7 @@ from domain.accounts import Account
 from domain.commands import CreateStore, EarnPoints, EnrollCustomer, RedeemPoints
 from domain.customers import Identifiers
 from domain.errors import IdempotencyKeyReused, InsufficientPoints
-from domain.events import BalanceChanged
+from domain.events import BalanceChanged, Event
 from domain.ledger import customer_account
 from domain.points import SaleLine, sale_line, sale_lines
 from persistence.database import Database
@@ -112,9 +112,9 @@ class Done:
 
 class FakePublisher:
     def __init__(self) -> None:
-        self.events: list[BalanceChanged] = []
+        self.events: list[Event] = []
 
-    async def publish(self, events: Sequence[BalanceChanged]) -> None:
+    async def publish(self, events: Sequence[Event]) -> None:
         self.events.extend(events)
 
 

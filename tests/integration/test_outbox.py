@@ -14,7 +14,7 @@ from api.jobs import OutboxRelay
 from domain import services
 from domain.commands import CreateStore, EarnPoints, EnrollCustomer
 from domain.customers import Identifiers
-from domain.events import BalanceChanged
+from domain.events import Event
 from domain.points import SaleLine
 from domain.ports import EventPublisher
 from persistence.database import Database
@@ -31,7 +31,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 class DeadBroker:
     """The process died, or Redis was down, between the commit and the publish."""
 
-    async def publish(self, events: Sequence[BalanceChanged]) -> None:
+    async def publish(self, events: Sequence[Event]) -> None:
         raise ConnectionError("gone")
 
 
