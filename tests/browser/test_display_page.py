@@ -16,9 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import count
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -26,7 +24,7 @@ from api.auth import Role
 from api.settings import Settings
 from persistence.migrate import upgrade_to_head
 from tests.conftest import IN_CI, mint
-from tests.integration.test_processes import free_port, server, wait_until
+from tests.integration.test_processes import free_port, post, server, wait_until
 from tests.operations import CREATE_STORE, EARN, ENROLL, line
 
 CHROMIUM_FLAGS = [
@@ -113,18 +111,6 @@ class Page:
         raise AssertionError(f"#{element_id} shows {shown!r}, not {text!r}, after {seconds}s")
 
 
-async def post(base: str, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
-        response = await http.post(
-            "/graphql",
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    body: dict[str, Any] = response.json()
-    assert "errors" not in body, body
-    return body
-
-
 async def test_the_display_page_shows_an_earn_within_a_second(tmp_path: Path) -> None:
     defaults = Settings()  # the server processes sign with the development secret
     admin = mint(defaults, Role.ADMIN, stores=(), terminal=None)
@@ -134,7 +120,7 @@ async def test_the_display_page_shows_an_earn_within_a_second(tmp_path: Path) ->
     with server(database_url, redis_url=None) as base:
         await post(base, admin, CREATE_STORE, {"input": {"id": "S1", "name": "Main"}})
         enrolled = await post(base, admin, ENROLL, {"input": {"email": "d@example.com"}})
-        customer_id = enrolled["data"]["enrollCustomer"]["customer"]["id"]
+        customer_id = enrolled["enrollCustomer"]["customer"]["id"]
         await post(base, admin, SHOW, {"id": customer_id})
         with browser(f"{base}/display/T1#token={screen}", tmp_path / "profile") as port:
             async with connect(page_socket(port), max_size=None) as devtools:
