@@ -99,8 +99,12 @@ class OutboxRelay:
         while True:
             try:
                 relayed = await self.relay_once()
-            except Exception:
-                logger.exception("the outbox relay failed; it will try again")
+            except Exception as error:
+                logger.warning(
+                    "the outbox relay failed (%s: %s); it will try again",
+                    type(error).__name__,
+                    error,
+                )
                 relayed = 0
             if relayed < self._batch_size:
                 await asyncio.sleep(self._poll_seconds)

@@ -105,5 +105,11 @@ class SqlAlchemyUnitOfWork:
             await self._publisher.publish(self._events)
             if self._outbox_ids:
                 await outbox.mark_published(self._database, self._outbox_ids, datetime.now(UTC))
-        except Exception:
-            logger.exception("publishing %d committed balance change(s) failed", len(self._events))
+        except Exception as error:
+            # A broker outage fails every publish: one line each, not a traceback each.
+            logger.warning(
+                "publishing %d committed change(s) failed (%s: %s); the outbox relay will",
+                len(self._events),
+                type(error).__name__,
+                error,
+            )
