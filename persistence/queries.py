@@ -26,7 +26,7 @@ from persistence.models import (
     StoreRow,
     TerminalDisplayRow,
 )
-from persistence.repositories import actor_of, reward_of
+from persistence.repositories import posted_entry, reward_of
 
 LOOKUP_COLUMNS = {
     "id": CustomerRow.id,
@@ -125,21 +125,8 @@ def _customer_view(row: CustomerRow) -> CustomerView:
 
 
 def _transaction_view(row: JournalEntryRow) -> TransactionView:
-    return TransactionView(
-        id=row.id,
-        kind=row.kind,
-        points=row.points,
-        balance_after=row.balance_after,
-        balance_version=row.balance_version,
-        customer_id=row.customer_id,
-        store_id=row.store_id,
-        terminal_id=row.terminal_id,
-        sale_id=row.sale_id,
-        idempotency_key=row.idempotency_key,
-        created_at=row.created_at,
-        reason=row.reason,
-        recorded_by=actor_of(row.recorded_by_staff, row.recorded_by_role, row.recorded_by_terminal),
-    )
+    # A view shows no journal lines, so the entry is rebuilt without them.
+    return TransactionView.of(posted_entry(row, ()))
 
 
 async def customer_by(session: AsyncSession, identifier: str, value: str) -> CustomerView | None:
