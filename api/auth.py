@@ -22,6 +22,9 @@ ALGORITHM = "HS256"
 ALL_STORES = "*"
 CLOCK_SKEW = timedelta(seconds=30)
 MAX_TOKEN_LENGTH = 4096
+# A cashier token with this right may refund sales (managers and admins always may).
+REFUND_RIGHT = "refund"
+GRANTABLE_RIGHTS = frozenset({REFUND_RIGHT})
 
 
 class Role(StrEnum):
@@ -41,6 +44,7 @@ class Principal:
     staff_id: str
     stores: frozenset[str] | None
     terminal_id: str | None
+    rights: frozenset[str] = frozenset()
 
     def may_act_in(self, store_id: str) -> bool:
         return self.stores is None or store_id in self.stores
@@ -70,6 +74,7 @@ class TokenIssuer:
         terminal_id: str | None,
         now: datetime,
         ttl: timedelta,
+        rights: Iterable[str] = (),
     ) -> str:
         scope = sorted(set(stores))
         if role is not Role.ADMIN and not scope:
@@ -81,6 +86,7 @@ class TokenIssuer:
             "role": role.value,
             "stores": [ALL_STORES] if role is Role.ADMIN else scope,
             "terminal": terminal_id,
+            "rights": sorted(set(rights)),
             "iat": int(now.timestamp()),
             "exp": int((now + ttl).timestamp()),
         }
@@ -125,9 +131,12 @@ def _principal(claims: dict[str, object]) -> Principal:
         role = Role(str(claims["role"]))
         stores = claims["stores"]
         terminal = claims.get("terminal")
+        rights = claims.get("rights", [])
     except (KeyError, ValueError):
         raise AuthenticationFailed("invalid token") from None
     if not isinstance(stores, list) or not all(isinstance(s, str) for s in stores):
+        raise AuthenticationFailed("invalid token")
+    if not isinstance(rights, list) or not all(isinstance(r, str) for r in rights):
         raise AuthenticationFailed("invalid token")
     scope = None if ALL_STORES in stores else frozenset(stores)
     return Principal(
@@ -135,6 +144,7 @@ def _principal(claims: dict[str, object]) -> Principal:
         staff_id=str(claims["sub"]),
         stores=scope,
         terminal_id=terminal if isinstance(terminal, str) else None,
+        rights=frozenset(rights),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 from pydantic import ValidationError
 
-from api.auth import Role, TokenIssuer, parse_ttl
+from api.auth import GRANTABLE_RIGHTS, Role, TokenIssuer, parse_ttl
 from api.settings import Settings
 from persistence.migrate import upgrade_to_head
 
@@ -46,6 +46,7 @@ def token(settings: Settings, arguments: argparse.Namespace) -> int:
             staff_id=arguments.staff,
             stores=arguments.store or [],
             terminal_id=arguments.terminal,
+            rights=arguments.right or (),
             now=datetime.now(UTC),
             ttl=parse_ttl(arguments.ttl or settings.token_ttl),
         )
@@ -64,6 +65,12 @@ def _token_parser(commands: Any) -> None:
         "--store", action="append", help="a store in scope (repeat for several; admin: all)"
     )
     command.add_argument("--terminal", help="terminal id recorded in the journal")
+    command.add_argument(
+        "--right",
+        action="append",
+        choices=sorted(GRANTABLE_RIGHTS),
+        help="an extra right for a cashier, e.g. refund (repeatable)",
+    )
     command.add_argument("--ttl", help="lifetime such as 8h, 30m, 7d (default LOYALTY_TOKEN_TTL)")
     command.set_defaults(run=token)
 

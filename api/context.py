@@ -14,6 +14,7 @@ from api.jobs import BulkAwardWorker, OutboxRelay
 from api.rate_limit import RateLimits
 from api.settings import Settings
 from domain.ledger import Actor
+from domain.services import Terms
 from persistence import queries
 from persistence.database import Database
 from persistence.queries import CustomerView
@@ -75,6 +76,15 @@ class Context:
         """Who is acting: only resolvers behind Allowed run, so there is a principal."""
         assert self.principal is not None, "an unguarded resolver asked for the actor"
         return self.principal.actor()
+
+    def terms(self) -> Terms:
+        settings = self.settings
+        return Terms(
+            base_rate=settings.base_points_per_unit,
+            point_value=settings.point_value,
+            earn_on_points_paid=settings.earn_on_points_paid,
+            refund_returns_redeemed_points=settings.refund_returns_redeemed_points,
+        )
 
     def uow(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
         services = self.services

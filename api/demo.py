@@ -11,26 +11,72 @@ from sqlalchemy import func, select
 from api.app import database_for
 from api.auth import Role, TokenIssuer
 from api.settings import Settings
-from domain import services
+from domain import programme_services, services
 from domain.commands import CreateStore, EnrollCustomer
 from domain.customers import Identifiers
+from domain.programme import SaveEarningRule, SaveReward
+from domain.rewards import Reward, RewardKind
+from domain.rules import EarningRule, RuleKind
 from persistence.database import Database
-from persistence.models import CategoryRateRow, RewardRow, StoreRow
+from persistence.models import StoreRow
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from subscriptions.broker import InProcessBroker
 from subscriptions.hub import Hub
 
 STORES = (("S001", "Main Street"), ("S002", "Harbour Front"), ("S003", "Airport"))
-CATEGORY_RATES = {
-    "grocery": Decimal("1"),
-    "beauty": Decimal("2"),
-    "electronics": Decimal("0.5"),
-    "tobacco": Decimal("0"),
-}
+RULES = (
+    EarningRule(
+        "", 0, "Grocery: 1 point per 1.00", RuleKind.CATEGORY_RATE, Decimal(1), category="grocery"
+    ),
+    EarningRule(
+        "", 0, "Beauty: 2 points per 1.00", RuleKind.CATEGORY_RATE, Decimal(2), category="beauty"
+    ),
+    EarningRule(
+        "",
+        0,
+        "Electronics: 0.5 points per 1.00",
+        RuleKind.CATEGORY_RATE,
+        Decimal("0.5"),
+        category="electronics",
+    ),
+    EarningRule(
+        "", 0, "No points on tobacco", RuleKind.CATEGORY_RATE, Decimal(0), category="tobacco"
+    ),
+    EarningRule(
+        "", 0, "Gift cards earn nothing", RuleKind.PRODUCT_RATE, Decimal(0), sku="GIFT-CARD"
+    ),
+    EarningRule(
+        "",
+        0,
+        "Triple points on coffee beans",
+        RuleKind.MULTIPLIER,
+        Decimal(3),
+        sku="BEANS-1KG",
+        max_points_per_sale=300,
+    ),
+    EarningRule(
+        "",
+        0,
+        "50 bonus points on a sale of 100.00 or more",
+        RuleKind.FLAT_BONUS,
+        bonus_points=50,
+        min_spend=Decimal(100),
+        max_points_per_customer_per_day=50,
+    ),
+)
 REWARDS = (
-    ("COFFEE", "Free coffee", 100),
-    ("TOTE", "Canvas tote bag", 250),
-    ("TEN-OFF", "10.00 off", 500),
+    Reward("COFFEE", "Free coffee", 100, kind=RewardKind.FREE_ITEM, sku="COFFEE-REG"),
+    Reward("TOTE", "Canvas tote bag", 250, kind=RewardKind.VOUCHER, stock=500),
+    Reward(
+        "TEN-OFF", "10.00 off", 500, kind=RewardKind.FIXED_DISCOUNT, discount_amount=Decimal(10)
+    ),
+    Reward(
+        "TEN-PCT",
+        "10% off the basket",
+        800,
+        kind=RewardKind.PERCENT_DISCOUNT,
+        discount_percent=Decimal(10),
+    ),
 )
 CUSTOMERS = (
     ("Ada Lovelace", Identifiers(email="ada@example.com", card_number="6001000000000001")),
@@ -40,13 +86,14 @@ CUSTOMERS = (
 
 HOW_TO_TRY = """
 Demo programme ready: stores S001, S002, S003; customers ada@example.com,
-card 6001000000000002 (Grace) and CRM-1912 (Alan); rewards COFFEE, TOTE, TEN-OFF.
+card 6001000000000002 (Grace) and CRM-1912 (Alan); rewards COFFEE, TOTE, TEN-OFF,
+TEN-PCT; earning rules listed by `{{ earningRules {{ name kind rate }} }}`.
 Open http://{host}:{port}/graphql, put a token below in the Headers tab as
 {{"Authorization": "Bearer <token>"}}, and try:
 
   {{ customer(lookup: {{email: "ada@example.com"}}) {{ id name balance }} }}
 
-The README has the earn and redeem examples.
+The README walks through a sale: preview, checkout with a reward, partial refund.
 """
 
 # (role, staff, stores, terminal) of the tokens `make run` prints.
@@ -103,12 +150,9 @@ async def _seed(database: Database) -> None:
     for name, identifiers in CUSTOMERS:
         command = EnrollCustomer(name=name, identifiers=identifiers, enrolled_at=now)
         await services.enroll_customer(SqlAlchemyUnitOfWork(database, broker), command)
-    async with database.write_sessions() as session, session.begin():
-        session.add_all(
-            CategoryRateRow(category=category, points_per_unit=rate, updated_at=now)
-            for category, rate in CATEGORY_RATES.items()
-        )
-        session.add_all(
-            RewardRow(id=code, name=name, points_cost=cost, active=True, created_at=now)
-            for code, name, cost in REWARDS
-        )
+    for rule in RULES:
+        save = SaveEarningRule(None, rule, now, None)
+        await programme_services.save_earning_rule(SqlAlchemyUnitOfWork(database, broker), save)
+    for reward in REWARDS:
+        add = SaveReward(reward, creating=True, saved_at=now)
+        await programme_services.save_reward(SqlAlchemyUnitOfWork(database, broker), add)

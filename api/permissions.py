@@ -11,7 +11,7 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
-from api.auth import Role
+from api.auth import REFUND_RIGHT, Role
 from api.context import Info
 from api.errors import FORBIDDEN, UNAUTHENTICATED, ClientError
 from domain.errors import Forbidden
@@ -35,10 +35,23 @@ POLICY: dict[str, frozenset[Role]] = {
     "Mutation.bulkAwardPoints": MANAGERS,
     "Mutation.showOnDisplay": TILLS,
     "Mutation.clearDisplay": TILLS,
+    "Mutation.checkout": TILLS,
+    "Mutation.refundSale": MANAGERS,
+    "Mutation.createEarningRule": ADMINS,
+    "Mutation.updateEarningRule": ADMINS,
+    "Mutation.createReward": ADMINS,
+    "Mutation.updateReward": ADMINS,
+    "Query.earningRules": TILLS,
+    "Query.earningRuleVersions": TILLS,
+    "Query.saleBreakdown": TILLS,
     "Subscription.balanceChanged": EVERYONE,
     "Subscription.storeTransactions": EVERYONE,
     "Subscription.terminalDisplay": EVERYONE,
 }
+
+
+# Rights a token can carry on top of its role: the field is also open to any token with it.
+GRANTS: dict[str, str] = {"Mutation.refundSale": REFUND_RIGHT}
 
 
 class Allowed(BasePermission):
@@ -49,7 +62,8 @@ class Allowed(BasePermission):
         if principal is None:
             raise ClientError(UNAUTHENTICATED, info.context.authentication_error)
         field = f"{info.path.typename}.{info.field_name}"
-        if principal.role not in POLICY.get(field, frozenset()):
+        granted = GRANTS.get(field) in principal.rights
+        if principal.role not in POLICY.get(field, frozenset()) and not granted:
             raise ClientError(FORBIDDEN, f"a {principal.role} may not use {info.field_name}")
         return True
 

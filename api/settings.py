@@ -58,7 +58,28 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     base_points_per_unit: Decimal = Field(
-        default=Decimal("1"), ge=0, description="Points per 1.00 spent where no rate applies"
+        default=Decimal("1"),
+        ge=0,
+        max_digits=12,
+        decimal_places=4,
+        description="Points per 1.00 spent where no earning rule sets a rate",
+    )
+    point_value: Decimal = Field(
+        default=Decimal("0.01"),
+        gt=0,
+        max_digits=12,
+        decimal_places=4,
+        description="Money off per point when points are spent as money (redeem or checkout)",
+    )
+    earn_on_points_paid: bool = Field(
+        default=False,
+        description="Checkout: true = earn on the whole sale; false = only on the part paid "
+        "with money (the points' discount is spread over the lines)",
+    )
+    refund_returns_redeemed_points: bool = Field(
+        default=True,
+        description="Refunds give back points spent on the sale, in proportion to the money "
+        "refunded",
     )
     default_phone_region: str | None = Field(
         default=None,

@@ -13,6 +13,8 @@ from domain.ledger import (
     JournalLine,
     Movement,
     TransactionKind,
+    customer_account,
+    owed_account,
     promotions_account,
     transfer,
 )
@@ -24,6 +26,11 @@ class Account:
     balance: int
     balance_version: int
     lifetime_earned: int
+    points_owed: int = 0
+
+    def balance_after_credit(self, points: int) -> int:
+        """The balance once `points` are credited (points owed are paid off first)."""
+        return self.balance + points - min(points, self.points_owed)
 
     def earn(self, points: int, movement: Movement) -> tuple[Account, JournalEntry]:
         return self._credit(TransactionKind.EARN, points, movement, POINTS_ISSUED)
@@ -52,12 +59,48 @@ class Account:
     def _credit(
         self, kind: TransactionKind, points: int, movement: Movement, counter_account: str
     ) -> tuple[Account, JournalEntry]:
+        """New points pay off points owed from refunds first; the rest reaches the balance."""
         if points < 0:
             raise InvalidInput("points credited cannot be negative")
-        changed = self._moved(points)
-        changed = replace(changed, lifetime_earned=self.lifetime_earned + points)
-        lines = transfer(self.customer_id, points, counter_account)
-        return changed, changed._entry(kind, points, movement, lines)
+        paid_off = min(points, self.points_owed)
+        changed = replace(
+            self._moved(points - paid_off),
+            lifetime_earned=self.lifetime_earned + points,
+            points_owed=self.points_owed - paid_off,
+        )
+        lines = transfer(self.customer_id, points - paid_off, counter_account, points)
+        if paid_off:
+            lines += (JournalLine(owed_account(self.customer_id), paid_off),)
+        return changed, changed._entry(kind, points - paid_off, movement, lines)
+
+    def refund(
+        self, taken_back: int, given_back: int, movement: Movement, reverses_entry_id: int
+    ) -> tuple[Account, JournalEntry]:
+        """A refund takes back earned points and gives back spent ones, in one REVERSAL entry.
+
+        Points already spent cannot be taken from the balance: the balance goes to zero and
+        the shortfall is owed, paid off by the customer's next credits (never lost).
+        """
+        due = taken_back - given_back
+        shortfall = max(0, due - self.balance)
+        delta = -(due - shortfall)
+        changed = replace(
+            self._moved(delta),
+            lifetime_earned=max(0, self.lifetime_earned - taken_back),
+            points_owed=self.points_owed + shortfall,
+        )
+        lines = tuple(
+            JournalLine(account, amount)
+            for account, amount in (
+                (customer_account(self.customer_id), delta),
+                (POINTS_ISSUED, taken_back),
+                (POINTS_REDEEMED, -given_back),
+                (owed_account(self.customer_id), -shortfall),
+            )
+            if amount
+        )
+        entry = changed._entry(TransactionKind.REVERSAL, delta, movement, lines)
+        return changed, replace(entry, reverses_entry_id=reverses_entry_id)
 
     def redeem(
         self, points: int, movement: Movement, reward_id: str | None = None

@@ -167,7 +167,7 @@ class AdjustPoints:
         return request_fingerprint("adjustPoints", self)
 
 
-def till_movement(cmd: EarnPoints | RedeemPoints) -> Movement:
+def till_movement(cmd: EarnPoints | RedeemPoints | Checkout) -> Movement:
     """Where a sale's movement happened and who made it."""
     return Movement(
         cmd.store_id, cmd.terminal_id, cmd.sale_id, cmd.idempotency_key, cmd.occurred_at, cmd.actor
@@ -179,3 +179,63 @@ class PreviewEarn:
     customer_id: str | None
     store_id: str
     lines: tuple[SaleLine, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A completed sale, once: points spent on it (a reward or a number of points) and
+    points earned by it, in one transaction under one idempotency key."""
+
+    customer_id: str
+    idempotency_key: str
+    store_id: str
+    terminal_id: str | None
+    sale_id: str | None
+    lines: tuple[SaleLine, ...]
+    reward_id: str | None
+    points: int | None
+    occurred_at: datetime
+    actor: Actor | None = None
+
+    def __post_init__(self) -> None:
+        if self.reward_id is not None and self.points is not None:
+            raise InvalidInput("spend a reward or a number of points, not both", ("input",))
+        if self.points is not None and self.points <= 0:
+            raise InvalidInput("points to spend must be positive", ("input", "points"))
+
+    @property
+    def movement(self) -> Movement:
+        return till_movement(self)
+
+    def fingerprint(self) -> str:
+        return request_fingerprint("checkout", self)
+
+
+@dataclass(frozen=True)
+class RefundSale:
+    """Return a sale (the transaction that earned on it) in full, or some units of lines."""
+
+    transaction_id: int
+    idempotency_key: str
+    store_id: str
+    terminal_id: str | None
+    quantities: tuple[tuple[int, int], ...]
+    reason: str | None
+    occurred_at: datetime
+    actor: Actor | None = None
+
+    @property
+    def movement(self) -> Movement:
+        return Movement(
+            self.store_id,
+            self.terminal_id,
+            None,
+            self.idempotency_key,
+            self.occurred_at,
+            self.actor,
+            self.reason,
+        )
+
+    def fingerprint(self) -> str:
+        return request_fingerprint("refundSale", self)

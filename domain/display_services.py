@@ -8,18 +8,21 @@ from decimal import Decimal
 
 from domain.displays import ClearDisplay, Display, ShowOnDisplay
 from domain.events import DisplayChanged
-from domain.points import points_for_sale, sale_total
+from domain.points import sale_total
 from domain.ports import UnitOfWork
-from domain.services import current_account, require_store
+from domain.rules import Sale
+from domain.sale_services import calculate_sale
+from domain.services import Terms, current_account, require_store
 
 
-async def show_on_display(uow: UnitOfWork, cmd: ShowOnDisplay, base_rate: Decimal) -> Display:
+async def show_on_display(uow: UnitOfWork, cmd: ShowOnDisplay, terms: Terms) -> Display:
     """Put a customer and what their cart will earn on the terminal's display: the same
     computation as earn_points, with nothing earned."""
     async with uow:
         await require_store(uow, cmd.store_id)
         await current_account(uow, cmd.customer_id)
-        points = points_for_sale(cmd.lines, await uow.rates.earning_rates(base_rate))
+        sale = Sale.of(cmd.store_id, cmd.at, cmd.lines)
+        points = (await calculate_sale(uow, sale, cmd.customer_id, terms)).points
         display = await _next_display(uow, cmd.terminal_id, cmd.store_id, cmd.at)
         display = replace(
             display,

@@ -6,7 +6,10 @@ account is a liability of the programme, so its balance is the sum of its
 lines: earning credits it and debits `programme:points-issued`; redeeming
 debits it and credits `programme:points-redeemed`; a bulk award credits it
 and debits the campaign's `programme:promotions:<campaign>`; a manual adjustment
-moves points between it and `programme:adjustments`. Entries are
+moves points between it and `programme:adjustments`. A refund (REVERSAL) credits
+`points-issued` with the points taken back and debits `points-redeemed` with the
+points given back; what the balance cannot cover is debited to the customer's
+`owed:<id>` account, which their next credits pay off. Entries are
 append-only; a correction is a new entry.
 """
 
@@ -23,6 +26,11 @@ ADJUSTMENTS = "programme:adjustments"
 
 def customer_account(customer_id: str) -> str:
     return f"customer:{customer_id}"
+
+
+def owed_account(customer_id: str) -> str:
+    """Points a customer owes after a refund took back points already spent."""
+    return f"owed:{customer_id}"
 
 
 def promotions_account(campaign_id: str | None) -> str:
@@ -81,20 +89,24 @@ class JournalEntry:
     movement: Movement
     lines: tuple[JournalLine, ...]
     reward_id: str | None = None
+    reverses_entry_id: int | None = None
 
     def __post_init__(self) -> None:
         if sum(line.amount for line in self.lines) != 0:
             raise UnbalancedEntry(f"{self.kind} entry does not balance: {self.lines}")
 
 
-def transfer(customer_id: str, points: int, counter_account: str) -> tuple[JournalLine, ...]:
-    """Lines moving `points` into the customer's account (out of it when negative)."""
-    if points == 0:
-        return ()
-    return (
+def transfer(
+    customer_id: str, points: int, counter_account: str, counter_points: int | None = None
+) -> tuple[JournalLine, ...]:
+    """Lines moving `points` into the customer's account (out of it when negative), against
+    `counter_points` (by default the same) of the counter account."""
+    counter = points if counter_points is None else counter_points
+    lines = (
         JournalLine(customer_account(customer_id), points),
-        JournalLine(counter_account, -points),
+        JournalLine(counter_account, -counter),
     )
+    return tuple(line for line in lines if line.amount)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,14 @@
 """Points from a sale: money in, whole points out.
 
-Rounding policy (one, everywhere): each line earns quantity * unit price *
-its rate, exactly, in Decimal; the sale's total is rounded *down* to whole
+Rounding policy (one, everywhere): each line earns exactly, in Decimal (see
+domain/rules.py for the rules); the sale's total is rounded *down* to whole
 points once. So 3 lines of 0.40 points each earn 1 point, not 0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from domain.errors import FieldPath, InvalidInput
@@ -18,6 +18,7 @@ MAX_DECIMAL_PLACES = 4
 MAX_QUANTITY = 1_000_000
 MAX_LINES = 500
 MAX_LABEL_LENGTH = 100
+SMALLEST = Decimal("0.0001")
 
 
 def parse_decimal(raw: object, field_path: FieldPath, *, what: str = "amount") -> Decimal:
@@ -79,25 +80,21 @@ def sale_lines(lines: Iterable[SaleLine], field_path: FieldPath) -> tuple[SaleLi
     return checked
 
 
-@dataclass(frozen=True)
-class EarningRates:
-    """Points per 1.00 of currency: a programme base rate, overridden per category."""
-
-    base: Decimal
-    by_category: Mapping[str, Decimal] = field(default_factory=dict)
-
-    def rate_for(self, category: str) -> Decimal:
-        return self.by_category.get(category, self.base)
-
-
 def sale_total(lines: Iterable[SaleLine]) -> Decimal:
     return sum((line.amount for line in lines), Decimal(0))
 
 
-def exact_points(lines: Iterable[SaleLine], rates: EarningRates) -> Decimal:
-    return sum((line.amount * rates.rate_for(line.category) for line in lines), Decimal(0))
-
-
-def points_for_sale(lines: Iterable[SaleLine], rates: EarningRates) -> int:
-    """Whole points a sale earns: the exact sum over its lines, rounded down once."""
-    return int(exact_points(lines, rates).to_integral_value(rounding=ROUND_FLOOR))
+def allocate_discount(lines: Sequence[SaleLine], discount: Decimal) -> tuple[Decimal, ...]:
+    """What each line was paid in money when `discount` came off the sale: the discount is
+    spread in proportion to the lines' amounts, rounded down to 0.0001, and what rounding
+    leaves goes on the largest line."""
+    total = sale_total(lines)
+    if discount <= 0 or total <= 0:
+        return tuple(line.amount for line in lines)
+    discount = min(discount, total)
+    shares = [
+        (discount * line.amount / total).quantize(SMALLEST, rounding=ROUND_FLOOR) for line in lines
+    ]
+    largest = max(range(len(lines)), key=lambda index: lines[index].amount)
+    shares[largest] += discount - sum(shares, Decimal(0))
+    return tuple(line.amount - share for line, share in zip(lines, shares, strict=True))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,14 +11,14 @@ from typing import Protocol, Self
 
 from domain.accounts import Account
 from domain.bulk_awards import BulkAward, Recipient
-from domain.commands import EarnPoints
 from domain.customers import Customer
 from domain.displays import Display
 from domain.errors import DomainError, FieldPath
 from domain.events import Event
-from domain.ledger import JournalEntry, PostedEntry
-from domain.points import EarningRates
-from domain.rewards import Reward
+from domain.ledger import Actor, JournalEntry, PostedEntry
+from domain.rewards import Redemption, Reward
+from domain.rules import EarningRule
+from domain.sales import RecordedSale, Refund, SoldSale
 from domain.stores import Store
 
 
@@ -41,14 +41,40 @@ class CustomerRepository(Protocol):
     async def save_account(self, account: Account) -> None: ...
 
 
-class RateRepository(Protocol):
-    async def earning_rates(self, base: Decimal) -> EarningRates: ...
+class RuleRepository(Protocol):
+    async def current(self) -> Sequence[EarningRule]:
+        """The current version of every rule, retired ones included."""
+
+    async def lock_current(self, rule_id: str) -> EarningRule | None:
+        """The rule's current version, locked against another edit until the work ends."""
+
+    async def add_version(self, rule: EarningRule, saved_at: datetime, actor: Actor | None) -> None:
+        """Store a new version and make it the current one."""
+
+    async def used_today(
+        self, customer_id: str, days: Mapping[str, tuple[datetime, datetime]]
+    ) -> Mapping[str, Decimal]:
+        """Per rule id, the points it gave the customer within the given range of instants."""
 
 
 class RewardRepository(Protocol):
     async def get(self, reward_id: str) -> Reward | None: ...
 
-    async def active(self) -> Sequence[Reward]: ...
+    async def all(self) -> Sequence[Reward]: ...
+
+    async def add(self, reward: Reward, saved_at: datetime) -> None:
+        """Raises InvalidInput when the id is taken."""
+
+    async def save(self, reward: Reward, saved_at: datetime) -> None: ...
+
+    async def take_one(self, reward_id: str) -> None:
+        """One fewer in stock (never below zero)."""
+
+
+class RedemptionRepository(Protocol):
+    async def add(self, entry_id: int, redemption: Redemption) -> None: ...
+
+    async def get(self, entry_id: int) -> Redemption | None: ...
 
 
 class JournalRepository(Protocol):
@@ -58,7 +84,19 @@ class JournalRepository(Protocol):
 
 
 class SaleRepository(Protocol):
-    async def record(self, posted: PostedEntry, sale: EarnPoints, rates: EarningRates) -> None: ...
+    async def record(self, sale: RecordedSale) -> None:
+        """The sale, its lines and every rule's contribution to its points."""
+
+    async def redeem_entry_of(self, earn_entry_id: int) -> PostedEntry | None:
+        """The entry that spent points on the sale earned by `earn_entry_id`, if any."""
+
+    async def customer_of(self, earn_entry_id: int) -> str | None: ...
+
+    async def sold(self, earn_entry_id: int) -> SoldSale | None: ...
+
+    async def record_refund(self, posted: PostedEntry, refund: Refund) -> None: ...
+
+    async def refund_of(self, entry_id: int) -> Refund | None: ...
 
 
 @dataclass(frozen=True)
@@ -122,10 +160,13 @@ class UnitOfWork(Protocol):
     def customers(self) -> CustomerRepository: ...
 
     @property
-    def rates(self) -> RateRepository: ...
+    def rules(self) -> RuleRepository: ...
 
     @property
     def rewards(self) -> RewardRepository: ...
+
+    @property
+    def redemptions(self) -> RedemptionRepository: ...
 
     @property
     def journal(self) -> JournalRepository: ...

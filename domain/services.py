@@ -13,9 +13,7 @@ from domain.bulk_awards import BulkAward, BulkAwardPoints, BulkAwardStatus, Reci
 from domain.commands import (
     AdjustPoints,
     CreateStore,
-    EarnPoints,
     EnrollCustomer,
-    PreviewEarn,
     RedeemPoints,
 )
 from domain.customers import Customer
@@ -29,25 +27,28 @@ from domain.errors import (
 )
 from domain.events import BalanceChanged
 from domain.ledger import JournalEntry, Movement, PostedEntry
-from domain.points import points_for_sale
 from domain.ports import StoredOutcome, UnitOfWork
-from domain.rewards import Reward, RewardsOutlook, rewards_outlook
+from domain.rewards import Redemption, Reward, points_off, redemption_of
 from domain.stores import Store
 
 Posting = tuple[Account, JournalEntry]
 
 
 @dataclass(frozen=True)
-class PointsResult:
-    posted: PostedEntry
-    account: Account
+class Terms:
+    """The programme's settings that the use cases apply."""
+
+    base_rate: Decimal = Decimal(1)
+    point_value: Decimal = Decimal("0.01")
+    earn_on_points_paid: bool = False
+    refund_returns_redeemed_points: bool = True
 
 
 @dataclass(frozen=True)
-class EarnPreview:
-    points: int
-    projected_balance: int | None
-    outlook: RewardsOutlook
+class PointsResult:
+    posted: PostedEntry
+    account: Account
+    redemption: Redemption | None = None
 
 
 async def create_store(uow: UnitOfWork, cmd: CreateStore) -> Store:
@@ -73,27 +74,38 @@ async def enroll_customer(uow: UnitOfWork, cmd: EnrollCustomer) -> Customer:
     return customer
 
 
-async def earn_points(uow: UnitOfWork, cmd: EarnPoints, base_rate: Decimal) -> PointsResult:
-    async with uow:
-        previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
-        if previous is not None:
-            return await _replay(uow, previous, cmd.fingerprint())
-        await require_store(uow, cmd.store_id)
-        account = await _lock_account(uow, cmd.customer_id)
-        rates = await uow.rates.earning_rates(base_rate)
-        account, entry = account.earn(points_for_sale(cmd.lines, rates), cmd.movement)
-        posted = await _post_once(uow, account, entry)
-        await uow.sales.record(posted, cmd, rates)
-        await uow.commit()
-    return PointsResult(posted, account)
+async def redeem_points(uow: UnitOfWork, cmd: RedeemPoints, terms: Terms = Terms()) -> PointsResult:
+    """Spend points on a reward, or as money off at the programme's point value."""
+    spent: list[tuple[Redemption, Reward | None]] = []
 
-
-async def redeem_points(uow: UnitOfWork, cmd: RedeemPoints) -> PointsResult:
     async def redeem(account: Account) -> Posting:
-        points = await _points_asked(uow, cmd)
-        return account.redeem(points, cmd.movement, cmd.reward_id)
+        if cmd.points is not None:
+            spent.append((points_off(cmd.points, terms.point_value), None))
+            return account.redeem(cmd.points, cmd.movement)
+        reward = await find_reward(uow, str(cmd.reward_id))
+        points = reward.points_to_redeem(cmd.occurred_at, cmd.store_id)
+        spent.append((redemption_of(reward, voucher_code()), reward))
+        return account.redeem(points, cmd.movement, reward.id)
 
-    return await _take_once(uow, cmd, redeem)
+    async def record(posted: PostedEntry) -> Redemption:
+        redemption, reward = spent[0]
+        await record_redemption(uow, posted, redemption, reward)
+        return redemption
+
+    return await _take_once(uow, cmd, redeem, record)
+
+
+def voucher_code() -> str:
+    return uuid.uuid4().hex[:12].upper()
+
+
+async def record_redemption(
+    uow: UnitOfWork, posted: PostedEntry, redemption: Redemption, reward: Reward | None
+) -> None:
+    """Keep what the till was told to apply; a reward with stock has one fewer."""
+    if reward is not None and reward.stock is not None:
+        await uow.rewards.take_one(reward.id)
+    await uow.redemptions.add(posted.id, redemption)
 
 
 async def adjust_points(uow: UnitOfWork, cmd: AdjustPoints) -> PointsResult:
@@ -104,36 +116,29 @@ async def adjust_points(uow: UnitOfWork, cmd: AdjustPoints) -> PointsResult:
 
 
 async def _take_once(
-    uow: UnitOfWork, cmd: RedeemPoints | AdjustPoints, take: Callable[[Account], Awaitable[Posting]]
+    uow: UnitOfWork,
+    cmd: RedeemPoints | AdjustPoints,
+    take: Callable[[Account], Awaitable[Posting]],
+    record: Callable[[PostedEntry], Awaitable[Redemption]] | None = None,
 ) -> PointsResult:
     """A movement that may be refused for want of points; the refusal is kept with the key,
     so a retry stays refused even after the customer earns more."""
     async with uow:
         previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
         if previous is not None:
-            return await _replay(uow, previous, cmd.fingerprint())
+            return await replay(uow, previous, cmd.fingerprint())
         await require_store(uow, cmd.store_id)
-        account = await _lock_account(uow, cmd.customer_id)
+        account = await lock_account(uow, cmd.customer_id)
         try:
             account, entry = await take(account)
         except InsufficientPoints as refused:
             await uow.idempotency.refuse(cmd.idempotency_key, refused)
             await uow.commit()
             raise
-        posted = await _post_once(uow, account, entry)
+        posted = await post_once(uow, account, entry)
+        redemption = None if record is None else await record(posted)
         await uow.commit()
-    return PointsResult(posted, account)
-
-
-async def preview_earn(uow: UnitOfWork, query: PreviewEarn, base_rate: Decimal) -> EarnPreview:
-    """The same computation as earn_points, with nothing written."""
-    async with uow:
-        await require_store(uow, query.store_id)
-        account = await current_account(uow, query.customer_id)
-        points = points_for_sale(query.lines, await uow.rates.earning_rates(base_rate))
-        projected = None if account is None else account.balance + points
-        outlook = rewards_outlook(projected or 0, await uow.rewards.active())
-    return EarnPreview(points, projected, outlook)
+    return PointsResult(posted, account, redemption)
 
 
 async def current_account(uow: UnitOfWork, customer_id: str | None) -> Account | None:
@@ -150,28 +155,21 @@ async def require_store(uow: UnitOfWork, store_id: str) -> None:
         raise InvalidInput(f"unknown store {store_id!r}", ("input", "storeId"))
 
 
-async def _lock_account(uow: UnitOfWork, customer_id: str) -> Account:
+async def lock_account(uow: UnitOfWork, customer_id: str) -> Account:
     account = await uow.customers.lock_account(customer_id)
     if account is None:
         raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
     return account
 
 
-async def _points_asked(uow: UnitOfWork, cmd: RedeemPoints) -> int:
-    if cmd.points is not None:
-        return cmd.points
-    reward = await _reward(uow, str(cmd.reward_id))
-    return reward.points_to_redeem()
-
-
-async def _reward(uow: UnitOfWork, reward_id: str) -> Reward:
+async def find_reward(uow: UnitOfWork, reward_id: str) -> Reward:
     reward = await uow.rewards.get(reward_id)
     if reward is None:
         raise RewardNotFound(f"no reward {reward_id}", ("input", "rewardId"))
     return reward
 
 
-async def _post(uow: UnitOfWork, account: Account, entry: JournalEntry) -> PostedEntry:
+async def post(uow: UnitOfWork, account: Account, entry: JournalEntry) -> PostedEntry:
     await uow.customers.save_account(account)
     posted = await uow.journal.add(entry)
     if entry.points:
@@ -179,14 +177,14 @@ async def _post(uow: UnitOfWork, account: Account, entry: JournalEntry) -> Poste
     return posted
 
 
-async def _post_once(uow: UnitOfWork, account: Account, entry: JournalEntry) -> PostedEntry:
+async def post_once(uow: UnitOfWork, account: Account, entry: JournalEntry) -> PostedEntry:
     """Post the entry and bind it to the idempotency key claimed in this unit of work."""
-    posted = await _post(uow, account, entry)
+    posted = await post(uow, account, entry)
     await uow.idempotency.complete(str(entry.movement.idempotency_key), posted.id)
     return posted
 
 
-async def _replay(uow: UnitOfWork, previous: StoredOutcome, fingerprint: str) -> PointsResult:
+async def replay(uow: UnitOfWork, previous: StoredOutcome, fingerprint: str) -> PointsResult:
     """A retry gets the first answer back; a different request under the same key, a refusal."""
     if previous.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
@@ -200,7 +198,7 @@ async def _replay(uow: UnitOfWork, previous: StoredOutcome, fingerprint: str) ->
     assert posted is not None, "an idempotency record points at a missing journal entry"
     account = await uow.customers.account(posted.entry.customer_id)
     assert account is not None, "a journal entry points at a missing customer"
-    return PointsResult(posted, account)
+    return PointsResult(posted, account, await uow.redemptions.get(posted.id))
 
 
 async def bulk_award_points(uow: UnitOfWork, cmd: BulkAwardPoints) -> BulkAward:
@@ -262,5 +260,5 @@ async def _award(uow: UnitOfWork, job: BulkAward, recipient: Recipient, now: dat
         return
     movement = Movement(None, None, None, job.idempotency_key, now, job.created_by, job.reason)
     account, entry = account.award(job.points, movement, job.campaign_id)
-    posted = await _post(uow, account, entry)
+    posted = await post(uow, account, entry)
     await uow.bulk_awards.mark_awarded(recipient, posted.id)

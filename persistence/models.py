@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, MetaData, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from persistence.types import BigId, Money, UtcDateTime
+from persistence.types import BigId, ExactPoints, Money, UtcDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,14 +54,39 @@ class CustomerRow(Base):
     balance_version: Mapped[int]
     lifetime_earned: Mapped[int]
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    points_owed: Mapped[int] = mapped_column(server_default="0")
 
 
-class CategoryRateRow(Base):
-    __tablename__ = "category_rates"
+class EarningRuleRow(Base):
+    """Every version of every earning rule; editing adds a version, never changes one."""
 
-    category: Mapped[str] = mapped_column(String(100), primary_key=True)
-    points_per_unit: Mapped[Decimal] = mapped_column(Money)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    __tablename__ = "earning_rules"
+    __table_args__ = (PrimaryKeyConstraint("id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(120))
+    version: Mapped[int]
+    is_current: Mapped[bool] = mapped_column(index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    rate: Mapped[Decimal | None] = mapped_column(Money)
+    bonus_points: Mapped[int | None]
+    category: Mapped[str | None] = mapped_column(String(100))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    store_ids: Mapped[str | None] = mapped_column(Text)
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    days_of_week: Mapped[str | None] = mapped_column(String(20))
+    from_time: Mapped[str | None] = mapped_column(String(8))
+    until_time: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64))
+    min_spend: Mapped[Decimal | None] = mapped_column(Money)
+    max_points_per_sale: Mapped[int | None]
+    max_points_per_customer_per_day: Mapped[int | None]
+    active: Mapped[bool]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by_staff: Mapped[str | None] = mapped_column(String(100))
+    created_by_role: Mapped[str | None] = mapped_column(String(16))
+    created_by_terminal: Mapped[str | None] = mapped_column(String(100))
 
 
 class RewardRow(Base):
@@ -64,6 +98,29 @@ class RewardRow(Base):
     points_cost: Mapped[int]
     active: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(20), server_default="VOUCHER")
+    discount_amount: Mapped[Decimal | None] = mapped_column(Money)
+    discount_percent: Mapped[Decimal | None] = mapped_column(Money)
+    sku: Mapped[str | None] = mapped_column(String(100))
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    store_ids: Mapped[str | None] = mapped_column(Text)
+    stock: Mapped[int | None]
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RedemptionRow(Base):
+    """What the till was told to apply for points spent (a REDEEM entry)."""
+
+    __tablename__ = "redemptions"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reward_id: Mapped[str | None] = mapped_column(String(64))
+    discount_amount: Mapped[Decimal | None] = mapped_column(Money)
+    discount_percent: Mapped[Decimal | None] = mapped_column(Money)
+    sku: Mapped[str | None] = mapped_column(String(100))
+    voucher_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class JournalEntryRow(Base):
@@ -89,6 +146,7 @@ class JournalEntryRow(Base):
     recorded_by_role: Mapped[str | None] = mapped_column(String(16))
     recorded_by_terminal: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reverses_entry_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class JournalLineRow(Base):
@@ -128,6 +186,9 @@ class SaleRow(Base):
     total: Mapped[Decimal] = mapped_column(Money)
     points: Mapped[int]
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    discount: Mapped[Decimal | None] = mapped_column(Money)
+    redeem_entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    points_redeemed: Mapped[int] = mapped_column(server_default="0")
 
 
 class SaleLineRow(Base):
@@ -142,6 +203,58 @@ class SaleLineRow(Base):
     unit_price: Mapped[Decimal] = mapped_column(Money)
     amount: Mapped[Decimal] = mapped_column(Money)
     points_per_unit: Mapped[Decimal] = mapped_column(Money)
+    earning_amount: Mapped[Decimal | None] = mapped_column(Money)
+    multiplier: Mapped[Decimal | None] = mapped_column(Money)
+    points: Mapped[Decimal | None] = mapped_column(ExactPoints)
+    refunded_quantity: Mapped[int] = mapped_column(server_default="0")
+
+
+class EarnContributionRow(Base):
+    """What each rule version gave (or a cap took) towards a sale's points: the breakdown of
+    "why did I get 37 points?" and what per-day caps count."""
+
+    __tablename__ = "earn_contributions"
+    __table_args__ = (
+        Index(
+            "ix_earn_contributions_customer_id_rule_id_occurred_at",
+            "customer_id",
+            "rule_id",
+            "occurred_at",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(String(36))
+    rule_id: Mapped[str | None] = mapped_column(String(120))
+    rule_version: Mapped[int | None]
+    rule_name: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    line_no: Mapped[int | None]
+    points: Mapped[Decimal] = mapped_column(ExactPoints)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RefundRow(Base):
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), unique=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sales.id"), index=True)
+    points_taken_back: Mapped[int]
+    points_given_back: Mapped[int]
+    points_owed: Mapped[int]
+    amount_refunded: Mapped[Decimal] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RefundLineRow(Base):
+    __tablename__ = "refund_lines"
+    __table_args__ = (PrimaryKeyConstraint("refund_id", "line_no"),)
+
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"))
+    line_no: Mapped[int]
+    quantity: Mapped[int]
 
 
 class BulkAwardRow(Base):

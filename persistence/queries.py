@@ -13,7 +13,6 @@ from domain.bulk_awards import BulkAward, RecipientFailure, RecipientStatus
 from domain.customers import Customer
 from domain.displays import Display
 from domain.ledger import Actor, PostedEntry
-from domain.rewards import Reward
 from domain.stores import Store
 from persistence.bulk_awards import bulk_award_of
 from persistence.displays import display_of
@@ -22,11 +21,10 @@ from persistence.models import (
     BulkAwardRow,
     CustomerRow,
     JournalEntryRow,
-    RewardRow,
     StoreRow,
     TerminalDisplayRow,
 )
-from persistence.repositories import posted_entry, reward_of
+from persistence.repositories import posted_entry
 
 LOOKUP_COLUMNS = {
     "id": CustomerRow.id,
@@ -49,6 +47,7 @@ class CustomerView:
     balance_version: int
     lifetime_earned: int
     enrolled_at: datetime
+    points_owed: int = 0
 
     @classmethod
     def of(cls, customer: Customer) -> CustomerView:
@@ -64,6 +63,7 @@ class CustomerView:
             balance_version=account.balance_version,
             lifetime_earned=account.lifetime_earned,
             enrolled_at=customer.enrolled_at,
+            points_owed=account.points_owed,
         )
 
 
@@ -82,6 +82,7 @@ class TransactionView:
     created_at: datetime
     reason: str | None = None
     recorded_by: Actor | None = None
+    reverses_entry_id: int | None = None
 
     @classmethod
     def of(cls, posted: PostedEntry) -> TransactionView:
@@ -100,6 +101,7 @@ class TransactionView:
             created_at=movement.occurred_at,
             reason=movement.reason,
             recorded_by=movement.actor,
+            reverses_entry_id=entry.reverses_entry_id,
         )
 
 
@@ -121,6 +123,7 @@ def _customer_view(row: CustomerRow) -> CustomerView:
         balance_version=row.balance_version,
         lifetime_earned=row.lifetime_earned,
         enrolled_at=row.enrolled_at,
+        points_owed=row.points_owed,
     )
 
 
@@ -178,13 +181,6 @@ async def transactions_after_version(
 async def stores(session: AsyncSession) -> list[Store]:
     rows = await session.execute(select(StoreRow).order_by(StoreRow.id))
     return [Store(id=row.id, name=row.name) for row in rows.scalars()]
-
-
-async def rewards(session: AsyncSession, *, active_only: bool) -> list[Reward]:
-    query = select(RewardRow).order_by(RewardRow.points_cost, RewardRow.id)
-    if active_only:
-        query = query.where(RewardRow.active)
-    return [reward_of(row) for row in (await session.execute(query)).scalars()]
 
 
 async def bulk_award(session: AsyncSession, bulk_award_id: str) -> BulkAward | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -13,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts import Account
-from domain.commands import EarnPoints
 from domain.customers import Customer
 from domain.errors import DomainError, DuplicateCustomer, DuplicateStore
 from domain.ledger import (
@@ -24,20 +22,14 @@ from domain.ledger import (
     PostedEntry,
     TransactionKind,
 )
-from domain.points import EarningRates, sale_total
 from domain.ports import StoredOutcome
-from domain.rewards import Reward
 from domain.stores import Store
 from persistence.models import (
     Base,
-    CategoryRateRow,
     CustomerRow,
     IdempotencyKeyRow,
     JournalEntryRow,
     JournalLineRow,
-    RewardRow,
-    SaleLineRow,
-    SaleRow,
     StoreRow,
 )
 
@@ -109,6 +101,7 @@ class SqlAlchemyCustomerRepository:
                 balance=account.balance,
                 balance_version=account.balance_version,
                 lifetime_earned=account.lifetime_earned,
+                points_owed=account.points_owed,
             )
         )
 
@@ -130,38 +123,13 @@ def _customer_row(customer: Customer) -> CustomerRow:
         balance=customer.account.balance,
         balance_version=customer.account.balance_version,
         lifetime_earned=customer.account.lifetime_earned,
+        points_owed=customer.account.points_owed,
         enrolled_at=customer.enrolled_at,
     )
 
 
 def _account(row: CustomerRow) -> Account:
-    return Account(row.id, row.balance, row.balance_version, row.lifetime_earned)
-
-
-class SqlAlchemyRateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def earning_rates(self, base: Decimal) -> EarningRates:
-        rows = (await self.session.execute(select(CategoryRateRow))).scalars()
-        return EarningRates(base, {row.category: row.points_per_unit for row in rows})
-
-
-class SqlAlchemyRewardRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, reward_id: str) -> Reward | None:
-        row = await self.session.get(RewardRow, reward_id)
-        return None if row is None else reward_of(row)
-
-    async def active(self) -> Sequence[Reward]:
-        rows = await self.session.execute(select(RewardRow).where(RewardRow.active))
-        return [reward_of(row) for row in rows.scalars()]
-
-
-def reward_of(row: RewardRow) -> Reward:
-    return Reward(id=row.id, name=row.name, points_cost=row.points_cost, active=row.active)
+    return Account(row.id, row.balance, row.balance_version, row.lifetime_earned, row.points_owed)
 
 
 class SqlAlchemyJournalRepository:
@@ -203,6 +171,7 @@ def _entry_row(entry: JournalEntry) -> JournalEntryRow:
         reward_id=entry.reward_id,
         reason=movement.reason,
         created_at=movement.occurred_at,
+        reverses_entry_id=entry.reverses_entry_id,
         **actor_columns("recorded_by", movement.actor),
     )
 
@@ -241,40 +210,9 @@ def posted_entry(row: JournalEntryRow, lines: Sequence[JournalLine]) -> PostedEn
         movement=movement,
         lines=tuple(lines),
         reward_id=row.reward_id,
+        reverses_entry_id=row.reverses_entry_id,
     )
     return PostedEntry(row.id, entry)
-
-
-class SqlAlchemySaleRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def record(self, posted: PostedEntry, sale: EarnPoints, rates: EarningRates) -> None:
-        row = SaleRow(
-            journal_entry_id=posted.id,
-            customer_id=sale.customer_id,
-            store_id=sale.store_id,
-            terminal_id=sale.terminal_id,
-            sale_ref=sale.sale_id,
-            total=sale_total(sale.lines),
-            points=posted.entry.points,
-            occurred_at=sale.occurred_at,
-        )
-        self.session.add(row)
-        await self.session.flush()
-        self.session.add_all(
-            SaleLineRow(
-                sale_id=row.id,
-                line_no=number,
-                sku=line.sku,
-                category=line.category,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                amount=line.amount,
-                points_per_unit=rates.rate_for(line.category),
-            )
-            for number, line in enumerate(sale.lines, start=1)
-        )
 
 
 class SqlAlchemyIdempotencyRepository:

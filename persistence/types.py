@@ -32,6 +32,17 @@ class Money(TypeDecorator[Decimal]):
         return None if value is None else Decimal(str(value))
 
 
+class ExactPoints(Money):
+    """Points before rounding: a price times a rate times a multiplier keeps 12 places."""
+
+    impl = Numeric(36, 12)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[object]:
+        stored = String(60) if dialect.name == "sqlite" else Numeric(36, 12)
+        return dialect.type_descriptor(cast("TypeEngine[object]", stored))
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC in, aware UTC out, also on SQLite, which keeps no offset."""
 

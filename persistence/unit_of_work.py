@@ -15,15 +15,18 @@ from persistence import outbox
 from persistence.bulk_awards import SqlAlchemyBulkAwardRepository
 from persistence.database import Database
 from persistence.displays import SqlAlchemyDisplayRepository
+from persistence.programme import (
+    SqlAlchemyRedemptionRepository,
+    SqlAlchemyRewardRepository,
+    SqlAlchemyRuleRepository,
+)
 from persistence.repositories import (
     SqlAlchemyCustomerRepository,
     SqlAlchemyIdempotencyRepository,
     SqlAlchemyJournalRepository,
-    SqlAlchemyRateRepository,
-    SqlAlchemyRewardRepository,
-    SqlAlchemySaleRepository,
     SqlAlchemyStoreRepository,
 )
+from persistence.sales import SqlAlchemySaleRepository
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +58,9 @@ class SqlAlchemyUnitOfWork:
     def _attach_repositories(self, session: AsyncSession) -> None:
         self.stores = SqlAlchemyStoreRepository(session)
         self.customers = SqlAlchemyCustomerRepository(session)
-        self.rates = SqlAlchemyRateRepository(session)
+        self.rules = SqlAlchemyRuleRepository(session)
         self.rewards = SqlAlchemyRewardRepository(session)
+        self.redemptions = SqlAlchemyRedemptionRepository(session)
         self.journal = SqlAlchemyJournalRepository(session)
         self.sales = SqlAlchemySaleRepository(session)
         self.idempotency = SqlAlchemyIdempotencyRepository(session)

@@ -129,6 +129,7 @@ def mint(
     terminal: str | None = "T1",
     staff: str | None = None,
     ttl: timedelta = timedelta(hours=1),
+    rights: tuple[str, ...] = (),
 ) -> str:
     """A bearer token as `loyalty token` would mint it."""
     return TokenIssuer(settings.auth_secret.get_secret_value()).mint(
@@ -138,6 +139,7 @@ def mint(
         terminal_id=terminal,
         now=datetime.now(UTC),
         ttl=ttl,
+        rights=rights,
     )
 
 

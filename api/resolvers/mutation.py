@@ -15,6 +15,7 @@ import strawberry
 
 from api.context import Info
 from api.permissions import GUARDED, require_store
+from api.resolvers.programme import ProgrammeMutations
 from api.types.bulk_awards import BulkAward, BulkAwardInput
 from api.types.customers import Customer
 from api.types.displays import (
@@ -37,16 +38,19 @@ from api.types.payloads import (
     Store,
     StorePayload,
 )
-from domain import display_services, services
+from api.types.sales import CheckoutInput, CheckoutPayload, RefundPayload, RefundSaleInput
+from api.types.scalars import money
+from domain import display_services, sale_services, services
 from domain.errors import DomainError
 from domain.ledger import Actor
 from domain.ports import UnitOfWork
+from domain.sale_services import amount_due
 from persistence import queries
 from persistence.queries import CustomerView, TransactionView
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ProgrammeMutations):
     @strawberry.mutation(
         description='Register a store; its id is the chain\'s own store code (e.g. "S001"). '
         "Admin only.",
@@ -76,9 +80,9 @@ class Mutation:
         permission_classes=GUARDED,
     )
     async def earn_points(self, info: Info, input: EarnPointsInput) -> PointsPayload:
-        base_rate = info.context.settings.base_points_per_unit
+        terms = info.context.terms()
         return await _move_points(
-            info, input, lambda uow, command: services.earn_points(uow, command, base_rate)
+            info, input, lambda uow, command: sale_services.earn_points(uow, command, terms)
         )
 
     @strawberry.mutation(
@@ -86,7 +90,40 @@ class Mutation:
         permission_classes=GUARDED,
     )
     async def redeem_points(self, info: Info, input: RedeemPointsInput) -> PointsPayload:
-        return await _move_points(info, input, services.redeem_points)
+        terms = info.context.terms()
+        return await _move_points(
+            info, input, lambda uow, command: services.redeem_points(uow, command, terms)
+        )
+
+    @strawberry.mutation(
+        description="A completed sale, in one call: spend a reward or points on it and earn "
+        "on it, in one transaction under one idempotency key.",
+        permission_classes=GUARDED,
+    )
+    async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
+        context = info.context
+        try:
+            require_store(info, str(input.store_id))
+            command = input.to_command(context.now(), context.actor())
+            result = await sale_services.checkout(context.uow(), command, context.terms())
+        except DomainError as error:
+            return CheckoutPayload.failed(error)
+        return CheckoutPayload.succeeded(result, money(amount_due(command, result)))
+
+    @strawberry.mutation(
+        description="Refund a sale in full or by lines: takes back the points the returned "
+        "part earned and gives back points spent on it, as one REVERSAL.",
+        permission_classes=GUARDED,
+    )
+    async def refund_sale(self, info: Info, input: RefundSaleInput) -> RefundPayload:
+        context = info.context
+        try:
+            require_store(info, str(input.store_id))
+            command = input.to_command(context.now(), context.actor())
+            result = await sale_services.refund_sale(context.uow(), command, context.terms())
+        except DomainError as error:
+            return RefundPayload.failed(error)
+        return RefundPayload.succeeded(result)
 
     @strawberry.mutation(
         description="Add or remove points by hand, with a reason. Managers, in their stores.",
@@ -104,8 +141,7 @@ class Mutation:
         try:
             require_store(info, str(input.store_id))
             command = input.to_command(context.now())
-            base_rate = context.settings.base_points_per_unit
-            await display_services.show_on_display(context.uow(), command, base_rate)
+            await display_services.show_on_display(context.uow(), command, context.terms())
         except DomainError as error:
             return DisplayPayload.failed(error)
         return await _shown(info, command.terminal_id)
@@ -164,7 +200,7 @@ async def _move_points(
         result = await use_case(context.uow(), command)
     except DomainError as error:
         return PointsPayload.failed(error)
-    return PointsPayload.succeeded(TransactionView.of(result.posted))
+    return PointsPayload.succeeded(TransactionView.of(result.posted), result.redemption)
 
 
 async def _shown(info: Info, terminal_id: str) -> DisplayPayload:

@@ -7,17 +7,19 @@ import strawberry
 from api.context import Info
 from api.errors import ClientError
 from api.permissions import GUARDED, require_store
+from api.resolvers.programme import ProgrammeQueries
 from api.types.bulk_awards import BulkAward
 from api.types.customers import Customer
 from api.types.inputs import CustomerLookup, PreviewEarnInput
-from api.types.payloads import EarnPreview, Reward, Store
-from domain import services
+from api.types.payloads import EarnPreview, Store
+from api.types.programme import Reward
+from domain import sale_services
 from domain.errors import DomainError
-from persistence import queries
+from persistence import programme_queries, queries
 
 
 @strawberry.type
-class Query:
+class Query(ProgrammeQueries):
     @strawberry.field(
         description="Look a customer up by exactly one identifier; null when none matches.",
         permission_classes=GUARDED,
@@ -37,21 +39,34 @@ class Query:
         permission_classes=GUARDED,
     )
     async def preview_earn(self, info: Info, input: PreviewEarnInput) -> EarnPreview:
-        base_rate = info.context.settings.base_points_per_unit
+        context = info.context
+        now = context.now()
         try:
             require_store(info, str(input.store_id))
-            preview = await services.preview_earn(
-                info.context.uow(read_only=True), input.to_query(), base_rate
+            preview = await sale_services.preview_earn(
+                context.uow(read_only=True), input.to_query(now), context.terms()
             )
         except DomainError as error:
             raise ClientError.of(error) from None
-        return EarnPreview.of(preview)
+        return EarnPreview.of(preview, now)
 
-    @strawberry.field(description="The rewards catalog.", permission_classes=GUARDED)
-    async def rewards(self, info: Info, active_only: bool | None = True) -> list[Reward]:
+    @strawberry.field(
+        description="The rewards catalog. activeOnly: only those redeemable now (in the "
+        "given store, when storeId is given).",
+        permission_classes=GUARDED,
+    )
+    async def rewards(
+        self, info: Info, active_only: bool | None = True, store_id: strawberry.ID | None = None
+    ) -> list[Reward]:
+        now = info.context.now()
         async with info.context.database.reading() as session:
-            found = await queries.rewards(session, active_only=active_only is not False)
-        return [Reward.of(reward) for reward in found]
+            found = await programme_queries.rewards(
+                session,
+                active_only=active_only is not False,
+                at=now,
+                store_id=None if store_id is None else str(store_id),
+            )
+        return [Reward.of(reward, now) for reward in found]
 
     @strawberry.field(description="A bulk award and its progress.", permission_classes=GUARDED)
     async def bulk_award(self, info: Info, id: strawberry.ID) -> BulkAward | None:

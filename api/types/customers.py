@@ -33,6 +33,10 @@ class Customer:
     )
     lifetime_earned: int
     enrolled_at: datetime
+    points_owed: int = strawberry.field(
+        description="Points a refund took back after they were spent; the customer's next "
+        "earnings pay them off before the balance grows."
+    )
 
     @strawberry.field(
         description="Personal data: shown to cashier, manager and admin tokens; "
@@ -73,6 +77,7 @@ class Customer:
             balance_version=view.balance_version,
             lifetime_earned=view.lifetime_earned,
             enrolled_at=view.enrolled_at,
+            points_owed=view.points_owed,
         )
 
 

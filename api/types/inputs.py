@@ -205,9 +205,10 @@ class PreviewEarnInput:
     store_id: strawberry.ID
     lines: list[SaleLineInput]
 
-    def to_query(self) -> commands.PreviewEarn:
+    def to_query(self, now: datetime) -> commands.PreviewEarn:
         return commands.PreviewEarn(
             customer_id=None if self.customer_id is None else str(self.customer_id),
             store_id=str(self.store_id),
             lines=sale_lines_of(self.lines),
+            at=now,
         )

@@ -7,13 +7,16 @@ from datetime import datetime
 import strawberry
 
 from api.context import Info
+from api.types.breakdown import PointsBreakdown, preview_breakdown
 from api.types.bulk_awards import BulkAward
 from api.types.common import UserError
 from api.types.customers import Customer
+from api.types.programme import Reward
+from api.types.sales import Redemption
 from api.types.transactions import PointsTransaction
 from domain.errors import DomainError
-from domain.rewards import Reward as DomainReward
-from domain.services import EarnPreview as DomainEarnPreview
+from domain.rewards import Redemption as DomainRedemption
+from domain.sale_services import EarnPreview as DomainEarnPreview
 from domain.stores import Store as DomainStore
 from persistence.queries import TransactionView
 
@@ -51,6 +54,9 @@ class EnrollCustomerPayload:
 @strawberry.type
 class PointsPayload:
     transaction: PointsTransaction | None = None
+    redemption: Redemption | None = strawberry.field(
+        default=None, description="For a redemption: what the till must apply."
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
     customer_id: strawberry.Private[str | None] = None
 
@@ -63,29 +69,18 @@ class PointsPayload:
         return None if view is None else Customer.of(view)
 
     @classmethod
-    def succeeded(cls, view: TransactionView) -> PointsPayload:
-        return cls(transaction=PointsTransaction.of(view), customer_id=view.customer_id)
+    def succeeded(
+        cls, view: TransactionView, redemption: DomainRedemption | None = None
+    ) -> PointsPayload:
+        return cls(
+            transaction=PointsTransaction.of(view),
+            redemption=Redemption.of(redemption),
+            customer_id=view.customer_id,
+        )
 
     @classmethod
     def failed(cls, error: DomainError) -> PointsPayload:
         return cls(user_errors=[UserError.of(error)])
-
-
-@strawberry.type
-class Reward:
-    id: strawberry.ID
-    name: str
-    points_cost: int
-    active: bool
-
-    @classmethod
-    def of(cls, reward: DomainReward) -> Reward:
-        return cls(
-            id=strawberry.ID(reward.id),
-            name=reward.name,
-            points_cost=reward.points_cost,
-            active=reward.active,
-        )
 
 
 @strawberry.type
@@ -101,16 +96,21 @@ class EarnPreview:
         description="The cheapest reward still out of reach, and how many points it needs."
     )
     points_to_next_reward: int | None
+    breakdown: PointsBreakdown = strawberry.field(
+        description="Why: each line and each rule's part, as earnPoints would record them."
+    )
 
     @classmethod
-    def of(cls, preview: DomainEarnPreview) -> EarnPreview:
+    def of(cls, preview: DomainEarnPreview, now: datetime) -> EarnPreview:
         outlook = preview.outlook
+        next_reward = outlook.next_reward
         return cls(
             points=preview.points,
             projected_balance=preview.projected_balance,
-            rewards_in_reach=[Reward.of(reward) for reward in outlook.in_reach],
-            next_reward=None if outlook.next_reward is None else Reward.of(outlook.next_reward),
+            rewards_in_reach=[Reward.of(reward, now) for reward in outlook.in_reach],
+            next_reward=None if next_reward is None else Reward.of(next_reward, now),
             points_to_next_reward=outlook.points_to_next,
+            breakdown=preview_breakdown(preview.calculation),
         )
 
 

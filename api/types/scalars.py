@@ -13,6 +13,17 @@ from strawberry.types.scalar import ScalarDefinition
 DecimalText = NewType("DecimalText", str)
 
 
+def money(value: Decimal | None) -> DecimalText | None:
+    """A Decimal as the scalar's text: at least two places, no trailing zeros beyond them
+    ("12.5000" -> "12.50", "0.333300" -> "0.3333")."""
+    if value is None:
+        return None
+    exact = value.normalize()
+    if exact.as_tuple().exponent >= -2:  # type: ignore[operator]
+        exact = exact.quantize(Decimal("0.01"))
+    return DecimalText(format(exact, "f"))
+
+
 def _serialize(value: object) -> str:
     return format(Decimal(str(value)), "f")
 

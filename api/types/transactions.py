@@ -9,9 +9,11 @@ from datetime import datetime
 import strawberry
 
 from api.context import Info
+from api.types.breakdown import PointsBreakdown
 from api.types.common import PageInfo
 from domain.errors import InvalidInput
 from domain.ledger import Actor, TransactionKind
+from persistence import programme_queries
 from persistence.queries import TransactionPage, TransactionView
 from subscriptions.messages import BalanceMessage
 
@@ -23,6 +25,10 @@ class Recorder:
     staff_id: str
     role: str
     terminal_id: str | None
+
+    @classmethod
+    def of(cls, actor: Actor) -> Recorder:
+        return cls(staff_id=actor.staff_id, role=actor.role, terminal_id=actor.terminal_id)
 
 
 @strawberry.type
@@ -42,7 +48,21 @@ class PointsTransaction:
     reason: str | None = strawberry.field(
         description="Why, for adjustments and bulk awards.", default=None
     )
+    reverses_transaction_id: strawberry.ID | None = strawberry.field(
+        default=None, description="For a REVERSAL: the sale's transaction it reverses."
+    )
     recorder: strawberry.Private[Actor | None] = None
+
+    @strawberry.field(
+        description="For a sale's EARN or its REVERSAL: why it earned what it did, line by "
+        "line and rule by rule. Null for other transactions."
+    )
+    async def breakdown(self, info: Info) -> PointsBreakdown | None:
+        if self.kind not in (TransactionKind.EARN, TransactionKind.REVERSAL):
+            return None
+        async with info.context.database.reading() as session:
+            sale = await programme_queries.sale_breakdown(session, int(self.id))
+        return None if sale is None else PointsBreakdown.of(sale)
 
     @strawberry.field(
         description="Who made it, from their token. Shown to managers and admins only."
@@ -51,11 +71,7 @@ class PointsTransaction:
         principal = info.context.principal
         if self.recorder is None or principal is None or not principal.sees_audit:
             return None
-        return Recorder(
-            staff_id=self.recorder.staff_id,
-            role=self.recorder.role,
-            terminal_id=self.recorder.terminal_id,
-        )
+        return Recorder.of(self.recorder)
 
     @classmethod
     def of(cls, view: TransactionView) -> PointsTransaction:
@@ -71,6 +87,9 @@ class PointsTransaction:
             idempotency_key=view.idempotency_key,
             created_at=view.created_at,
             reason=view.reason,
+            reverses_transaction_id=None
+            if view.reverses_entry_id is None
+            else strawberry.ID(str(view.reverses_entry_id)),
             recorder=view.recorded_by,
         )
 

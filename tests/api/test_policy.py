@@ -95,6 +95,41 @@ SAMPLES: dict[str, Sample] = {
         "{ userErrors { code } } }",
         {},
     ),
+    "Mutation.checkout": Sample(
+        "mutation($id: ID!, $key: String!, $lines: [SaleLineInput!]!) { checkout(input: "
+        '{customerId: $id, idempotencyKey: $key, storeId: "S1", lines: $lines}) '
+        "{ userErrors { code } } }",
+        {"lines": LINES},
+    ),
+    "Mutation.refundSale": Sample(
+        "mutation($key: String!) { refundSale(input: "
+        '{idempotencyKey: $key, storeId: "S1", transactionId: "1"}) { userErrors { code } } }',
+        {},
+    ),
+    "Mutation.createEarningRule": Sample(
+        "mutation($key: String!) { createEarningRule(input: "
+        "{name: $key, kind: BASE_RATE, rate: \"1\"}) { userErrors { code } } }",
+        {},
+    ),
+    "Mutation.updateEarningRule": Sample(
+        "mutation { updateEarningRule(id: \"none\", input: "
+        "{name: \"x\", kind: BASE_RATE, rate: \"1\"}) { userErrors { code } } }",
+        {},
+    ),
+    "Mutation.createReward": Sample(
+        "mutation($code: ID!) { createReward(input: "
+        "{id: $code, name: \"Mug\", pointsCost: 10, kind: VOUCHER}) { userErrors { code } } }",
+        {},
+    ),
+    "Mutation.updateReward": Sample(
+        "mutation { updateReward(input: "
+        "{id: \"none\", name: \"Mug\", pointsCost: 10, kind: VOUCHER}) "
+        "{ userErrors { code } } }",
+        {},
+    ),
+    "Query.earningRules": Sample("{ earningRules { id } }", {}),
+    "Query.earningRuleVersions": Sample('{ earningRuleVersions(id: "none") { id } }', {}),
+    "Query.saleBreakdown": Sample('{ saleBreakdown(transactionId: "1") { points } }', {}),
     "Subscription.terminalDisplay": Sample(
         'subscription { terminalDisplay(terminalId: "T1") { customerId balance } }', {}
     ),

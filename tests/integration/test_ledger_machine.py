@@ -32,7 +32,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import text
 
-from domain import services
+from domain import sale_services, services
 from domain.accounts import Account
 from domain.commands import CreateStore, EarnPoints, EnrollCustomer, RedeemPoints
 from domain.customers import Identifiers
@@ -40,10 +40,11 @@ from domain.errors import IdempotencyKeyReused, InsufficientPoints
 from domain.events import BalanceChanged, Event
 from domain.ledger import customer_account
 from domain.points import SaleLine, sale_line, sale_lines
+from domain.services import Terms
 from persistence.database import Database
-from persistence.models import CategoryRateRow
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from tests.conftest import empty_tables
+from tests.programme import add_rule, category_rate
 
 T = TypeVar("T")
 Command = EarnPoints | RedeemPoints
@@ -153,7 +154,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def execute(self, command: Command) -> services.PointsResult:
         if isinstance(command, EarnPoints):
-            return self.run(services.earn_points(self.uow(), command, BASE_RATE))
+            return self.run(sale_services.earn_points(self.uow(), command, Terms(BASE_RATE)))
         return self.run(services.redeem_points(self.uow(), command))
 
     @initialize()
@@ -163,11 +164,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.run(self._set_category_rates())
 
     async def _set_category_rates(self) -> None:
-        async with self.database.write_sessions() as session, session.begin():
-            session.add_all(
-                CategoryRateRow(category=category, points_per_unit=rate, updated_at=START)
-                for category, rate in CATEGORY_RATES.items()
-            )
+        for category, rate in CATEGORY_RATES.items():
+            await add_rule(self.database, category_rate(category, str(rate)))
 
     @precondition(lambda self: len(self.model) < MAX_CUSTOMERS)  # few, each used a lot
     @rule(target=customers)

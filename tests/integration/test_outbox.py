@@ -11,12 +11,13 @@ from sqlalchemy import select
 
 from api.context import utc_now
 from api.jobs import OutboxRelay
-from domain import services
+from domain import sale_services, services
 from domain.commands import CreateStore, EarnPoints, EnrollCustomer
 from domain.customers import Identifiers
 from domain.events import Event
 from domain.points import SaleLine
 from domain.ports import EventPublisher
+from domain.services import Terms
 from persistence.database import Database
 from persistence.models import OutboxRow
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
@@ -45,7 +46,7 @@ async def committed_earn(database: Database, publisher: EventPublisher) -> str:
     earn = EarnPoints(
         customer.id, "k1", "S1", None, None, (SaleLine("A", "grocery", 1, Decimal("12")),), NOW
     )
-    await services.earn_points(SqlAlchemyUnitOfWork(database, publisher), earn, Decimal(1))
+    await sale_services.earn_points(SqlAlchemyUnitOfWork(database, publisher), earn, Terms())
     return customer.id
 
 

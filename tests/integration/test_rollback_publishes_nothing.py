@@ -9,14 +9,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import services
+from domain import sale_services, services
 from domain.commands import CreateStore, EarnPoints, EnrollCustomer
 from domain.customers import Identifiers
 from domain.events import BalanceChanged, Event
-from domain.ledger import PostedEntry
-from domain.points import EarningRates, SaleLine
+from domain.points import SaleLine
+from domain.sales import RecordedSale
+from domain.services import Terms
 from persistence.database import Database
-from persistence.repositories import SqlAlchemySaleRepository
+from persistence.sales import SqlAlchemySaleRepository
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ class RecordingPublisher:
 
 
 class SaleRecordFails(SqlAlchemySaleRepository):
-    async def record(self, posted: PostedEntry, sale: EarnPoints, rates: EarningRates) -> None:
+    async def record(self, sale: RecordedSale) -> None:
         raise RuntimeError("the disk is full")
 
 
@@ -59,12 +60,12 @@ async def test_a_rolled_back_earn_publishes_nothing_and_a_committed_one_publishe
     )
 
     with pytest.raises(RuntimeError, match="disk is full"):
-        await services.earn_points(
-            FailingLateUnitOfWork(database, publisher), earn(customer.id, "k1"), Decimal(1)
+        await sale_services.earn_points(
+            FailingLateUnitOfWork(database, publisher), earn(customer.id, "k1"), Terms()
         )
     rolled_back = list(publisher.published)
-    await services.earn_points(
-        SqlAlchemyUnitOfWork(database, publisher), earn(customer.id, "k2"), Decimal(1)
+    await sale_services.earn_points(
+        SqlAlchemyUnitOfWork(database, publisher), earn(customer.id, "k2"), Terms()
     )
 
     assert rolled_back == []

@@ -8,18 +8,14 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from persistence.database import Database
-from persistence.models import CategoryRateRow, JournalLineRow, SaleLineRow, SaleRow
+from persistence.models import JournalLineRow, SaleLineRow, SaleRow
 from tests.conftest import GraphQLClient
 from tests.operations import create_store, earn, enroll, line
+from tests.programme import add_rule, category_rate
 
 
 async def set_rate(database: Database, category: str, rate: str) -> None:
-    async with database.write_sessions() as session, session.begin():
-        session.add(
-            CategoryRateRow(
-                category=category, points_per_unit=Decimal(rate), updated_at=datetime.now(UTC)
-            )
-        )
+    await add_rule(database, category_rate(category, rate))
 
 
 async def test_an_earn_records_the_sale_and_its_lines_with_the_rates_applied(

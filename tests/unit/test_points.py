@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from domain.errors import InvalidInput
-from domain.points import (
-    EarningRates,
-    SaleLine,
-    parse_decimal,
-    points_for_sale,
-    sale_line,
-    sale_lines,
-)
+from domain.points import SaleLine, parse_decimal, sale_line, sale_lines
+from domain.rules import EarningRule, RuleKind, Sale, calculate
 
 PATH = ("input", "lines", "0")
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class EarningRates:
+    """A programme of a base rate and category rates, as earning rules."""
+
+    base: Decimal
+    by_category: Mapping[str, Decimal] = field(default_factory=dict)
+
+    def rules(self) -> list[EarningRule]:
+        return [
+            EarningRule(category, 1, category, RuleKind.CATEGORY_RATE, rate, category=category)
+            for category, rate in self.by_category.items()
+        ]
+
+
+def points_for_sale(lines: list[SaleLine], rates: EarningRates) -> int:
+    return calculate(rates.rules(), Sale.of("S1", NOW, lines), rates.base).points
+
+
 RATES = EarningRates(
     base=Decimal("1"),
     by_category={"beauty": Decimal("3"), "fuel": Decimal("0.5"), "tobacco": Decimal("0")},
