@@ -79,15 +79,17 @@ class Account:
         """A refund takes back earned points and gives back spent ones, in one REVERSAL entry.
 
         Points already spent cannot be taken from the balance: the balance goes to zero and
-        the shortfall is owed, paid off by the customer's next credits (never lost).
+        the shortfall is owed. Points owed are paid off by the customer's next credits, points
+        given back by a refund included (never lost, never counted twice).
         """
         due = taken_back - given_back
         shortfall = max(0, due - self.balance)
-        delta = -(due - shortfall)
+        paid_off = min(max(0, -due), self.points_owed)
+        delta = -(due - shortfall) - paid_off
         changed = replace(
             self._moved(delta),
             lifetime_earned=max(0, self.lifetime_earned - taken_back),
-            points_owed=self.points_owed + shortfall,
+            points_owed=self.points_owed + shortfall - paid_off,
         )
         lines = tuple(
             JournalLine(account, amount)
@@ -95,7 +97,7 @@ class Account:
                 (customer_account(self.customer_id), delta),
                 (POINTS_ISSUED, taken_back),
                 (POINTS_REDEEMED, -given_back),
-                (owed_account(self.customer_id), -shortfall),
+                (owed_account(self.customer_id), paid_off - shortfall),
             )
             if amount
         )

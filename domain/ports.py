@@ -67,8 +67,8 @@ class RewardRepository(Protocol):
 
     async def save(self, reward: Reward, saved_at: datetime) -> None: ...
 
-    async def take_one(self, reward_id: str) -> None:
-        """One fewer in stock (never below zero)."""
+    async def take_one(self, reward_id: str) -> bool:
+        """One fewer in stock; False when none was left."""
 
 
 class RedemptionRepository(Protocol):

@@ -22,6 +22,7 @@ from domain.errors import (
     IdempotencyKeyReused,
     InsufficientPoints,
     InvalidInput,
+    RewardInactive,
     RewardNotFound,
     refusal,
 )
@@ -104,8 +105,13 @@ async def record_redemption(
 ) -> None:
     """Keep what the till was told to apply; a reward with stock has one fewer."""
     if reward is not None and reward.stock is not None:
-        await uow.rewards.take_one(reward.id)
+        await _take_from_stock(uow, reward)
     await uow.redemptions.add(posted.id, redemption)
+
+
+async def _take_from_stock(uow: UnitOfWork, reward: Reward) -> None:
+    if not await uow.rewards.take_one(reward.id):
+        raise RewardInactive(f"reward {reward.id} is out of stock", ("input", "rewardId"))
 
 
 async def adjust_points(uow: UnitOfWork, cmd: AdjustPoints) -> PointsResult:

@@ -203,12 +203,15 @@ class SqlAlchemyRewardRepository:
             .values(updated_at=saved_at, **_reward_columns(reward))
         )
 
-    async def take_one(self, reward_id: str) -> None:
-        await self.session.execute(
+    async def take_one(self, reward_id: str) -> bool:
+        # Conditional, so two tills taking the last one cannot both have it.
+        taken = await self.session.execute(
             update(RewardRow)
             .where(RewardRow.id == reward_id, RewardRow.stock > 0)
             .values(stock=RewardRow.stock - 1)
+            .returning(RewardRow.id)
         )
+        return taken.first() is not None
 
 
 class SqlAlchemyRedemptionRepository:
