@@ -1,10 +1,12 @@
 """The ledger under random use: a Hypothesis state machine over the real use cases and database.
 
 It enrols customers, earns on random sales, redeems (sometimes more than the balance),
-retries earlier requests under their idempotency keys and reuses keys for other requests,
-keeping a model of every account. After every step it reads the tables with plain SQL:
-each balance equals the model and the sum of the customer's journal lines, none is
-negative, and every entry, like the whole journal, sums to zero.
+refunds units of earlier sales (sometimes more than are left, sometimes after the points
+were spent), retries earlier requests under their idempotency keys and reuses keys for
+other requests, keeping a model of every account. After every step it reads the tables
+with plain SQL: each balance equals the model and the sum of the customer's journal
+lines, points owed equal the model and the customer's `owed:` lines, none is negative,
+and every entry, like the whole journal, sums to zero.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, ClassVar, TypeVar
 
 import pytest
@@ -34,11 +37,11 @@ from sqlalchemy import text
 
 from domain import sale_services, services
 from domain.accounts import Account
-from domain.commands import CreateStore, EarnPoints, EnrollCustomer, RedeemPoints
+from domain.commands import CreateStore, EarnPoints, EnrollCustomer, RedeemPoints, RefundSale
 from domain.customers import Identifiers
-from domain.errors import IdempotencyKeyReused, InsufficientPoints
+from domain.errors import IdempotencyKeyReused, InsufficientPoints, InvalidInput
 from domain.events import BalanceChanged, Event
-from domain.ledger import customer_account
+from domain.ledger import customer_account, owed_account
 from domain.points import SaleLine, sale_line, sale_lines
 from domain.services import Terms
 from persistence.database import Database
@@ -77,15 +80,12 @@ EXTRA_LINE = sale_line("SKU-9", "grocery", 1, "1.00", ("input", "lines", "0"))
 POINTS_TO_REDEEM = st.integers(1, 50) | st.integers(1, 5_000)
 
 
+def line_points(line: SaleLine) -> Decimal:
+    return line.quantity * line.unit_price * CATEGORY_RATES.get(line.category, BASE_RATE)
+
+
 def expected_points(lines: Sequence[SaleLine]) -> int:
-    exact = sum(
-        (
-            line.quantity * line.unit_price * CATEGORY_RATES.get(line.category, BASE_RATE)
-            for line in lines
-        ),
-        Decimal(0),
-    )
-    return math.floor(exact)
+    return math.floor(sum((line_points(line) for line in lines), Decimal(0)))
 
 
 @dataclass
@@ -93,13 +93,55 @@ class ModelAccount:
     balance: int = 0
     balance_version: int = 0
     lifetime_earned: int = 0
+    points_owed: int = 0
     entries: int = 0
 
-    def moved(self, points: int) -> None:
-        self.balance += points
-        self.balance_version += 1 if points else 0
+    def moved(self, points: int) -> int:
+        """Points earned pay off points owed first; returns the change of balance."""
+        paid_off = min(max(points, 0), self.points_owed)
+        self.points_owed -= paid_off
         self.lifetime_earned += max(points, 0)
+        return self._changed(points - paid_off)
+
+    def refunded(self, taken_back: int) -> int:
+        shortfall = max(0, taken_back - self.balance)
+        self.points_owed += shortfall
+        self.lifetime_earned = max(0, self.lifetime_earned - taken_back)
+        return self._changed(shortfall - taken_back)
+
+    def _changed(self, delta: int) -> int:
+        self.balance += delta
+        self.balance_version += 1 if delta else 0
         self.entries += 1
+        return delta
+
+
+@dataclass
+class ModelSale:
+    """A sale as the model sees it: what each line earned, and how much came back."""
+
+    customer: str
+    lines: tuple[SaleLine, ...]
+    earned: int
+    returned: list[int]
+
+    def taken_back_after(self, returned: Sequence[int]) -> int:
+        """The refund policy, cumulative: the earned points times the share returned,
+        weighed by each line's points (by amount when no line earned any), rounded down;
+        everything once every unit is back."""
+        if list(returned) == [line.quantity for line in self.lines]:
+            return self.earned
+        weights = [line_points(line) for line in self.lines]
+        if not any(weights):
+            weights = [line.quantity * line.unit_price for line in self.lines]
+        whole = sum(weights, Decimal(0))
+        if not whole:
+            return 0
+        part = sum(
+            Fraction(weight) * back / line.quantity
+            for weight, back, line in zip(weights, returned, self.lines, strict=True)
+        )
+        return math.floor(self.earned * part / Fraction(whole))
 
 
 @dataclass(frozen=True)
@@ -131,6 +173,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.database = Database(self.database_url)
         self.publisher = FakePublisher()
         self.model: dict[str, ModelAccount] = {}
+        self.sales: dict[int, ModelSale] = {}
         self.serial = itertools.count(1)
         self.run(empty_tables(self.database))
 
@@ -190,10 +233,40 @@ class LedgerMachine(RuleBasedStateMachine):
         result = self.execute(command)
 
         points = expected_points(lines)
-        self.model[customer].moved(points)
-        self.assert_result(result, customer, points)
-        self.assert_published(published, result, points)
-        return Done(command, result.posted.id, points)
+        delta = self.model[customer].moved(points)
+        self.assert_result(result, customer, delta)
+        self.assert_published(published, result, delta)
+        self.sales[result.posted.id] = ModelSale(customer, lines, points, [0] * len(lines))
+        return Done(command, result.posted.id, delta)
+
+    @precondition(lambda self: self.sales)
+    @rule(pick=st.integers(0, 1_000), line=st.integers(0, 3), units=st.integers(0, 6))
+    def refund_units_of_a_sale(self, pick: int, line: int, units: int) -> None:
+        """`units` of one line, or (0) everything left of the sale."""
+        entry_id = sorted(self.sales)[pick % len(self.sales)]
+        sale = self.sales[entry_id]
+        number = line % len(sale.lines)
+        left = [item.quantity - back for item, back in zip(sale.lines, sale.returned, strict=True)]
+        asked = ((number + 1, units),) if units else ()
+        command = RefundSale(
+            entry_id, f"refund-{self.next_serial()}", STORE, None, asked, None, self.now()
+        )
+        if (units and units > left[number]) or not any(left):
+            with pytest.raises(InvalidInput):
+                self.run(sale_services.refund_sale(self.uow(), command, Terms(BASE_RATE)))
+            return
+
+        result = self.run(sale_services.refund_sale(self.uow(), command, Terms(BASE_RATE)))
+
+        after = list(sale.returned)
+        for index in range(len(after)):
+            if not units or index == number:
+                after[index] += units or left[index]
+        taken_back = sale.taken_back_after(after) - sale.taken_back_after(sale.returned)
+        sale.returned = after
+        delta = self.model[sale.customer].refunded(taken_back)
+        assert result.refund.outcome.points_taken_back == taken_back
+        self.assert_result(result.reversal, sale.customer, delta)
 
     @rule(target=done, customer=customers, points=POINTS_TO_REDEEM)
     def redeem(self, customer: str, points: int) -> Done:
@@ -253,7 +326,11 @@ class LedgerMachine(RuleBasedStateMachine):
         assert result.posted.entry.points == points
         assert result.posted.entry.balance_after == expected.balance
         assert result.account == Account(
-            customer, expected.balance, expected.balance_version, expected.lifetime_earned
+            customer,
+            expected.balance,
+            expected.balance_version,
+            expected.lifetime_earned,
+            expected.points_owed,
         )
 
     def assert_published(
@@ -276,24 +353,26 @@ class LedgerMachine(RuleBasedStateMachine):
             total = (await session.execute(text(JOURNAL_TOTAL_SQL))).scalar_one()
 
         stored = {
-            row.id: (row.balance, row.balance_version, row.lifetime_earned) for row in accounts
+            row.id: (row.balance, row.balance_version, row.lifetime_earned, row.points_owed)
+            for row in accounts
         }
         assert stored == {
-            customer: (model.balance, model.balance_version, model.lifetime_earned)
-            for customer, model in self.model.items()
+            customer: (m.balance, m.balance_version, m.lifetime_earned, m.points_owed)
+            for customer, m in self.model.items()
         }
         for customer, model in self.model.items():
             assert journal.get(customer_account(customer), 0) == model.balance, customer
+            assert journal.get(owed_account(customer), 0) == -model.points_owed, customer
             assert entries.get(customer, 0) == model.entries, customer
-        assert all(row.balance >= 0 for row in accounts)
+        assert all(row.balance >= 0 and row.points_owed >= 0 for row in accounts)
         assert unbalanced == []
         assert total == 0
 
 
-ACCOUNTS_SQL = "SELECT id, balance, balance_version, lifetime_earned FROM customers"
+ACCOUNTS_SQL = "SELECT id, balance, balance_version, lifetime_earned, points_owed FROM customers"
 CUSTOMER_LINES_SQL = (
-    "SELECT account, SUM(amount) FROM journal_lines WHERE account LIKE 'customer:%' "
-    "GROUP BY account"
+    "SELECT account, SUM(amount) FROM journal_lines "
+    "WHERE account LIKE 'customer:%' OR account LIKE 'owed:%' GROUP BY account"
 )
 ENTRY_COUNTS_SQL = "SELECT customer_id, COUNT(*) FROM journal_entries GROUP BY customer_id"
 UNBALANCED_ENTRIES_SQL = (
