@@ -87,7 +87,7 @@ def sale_total(lines: Iterable[SaleLine]) -> Decimal:
 def allocate_discount(lines: Sequence[SaleLine], discount: Decimal) -> tuple[Decimal, ...]:
     """What each line was paid in money when `discount` came off the sale: the discount is
     spread in proportion to the lines' amounts, rounded down to 0.0001, and what rounding
-    leaves goes on the largest line."""
+    leaves goes on the largest lines (never taking a line below zero)."""
     total = sale_total(lines)
     if discount <= 0 or total <= 0:
         return tuple(line.amount for line in lines)
@@ -95,6 +95,9 @@ def allocate_discount(lines: Sequence[SaleLine], discount: Decimal) -> tuple[Dec
     shares = [
         (discount * line.amount / total).quantize(SMALLEST, rounding=ROUND_FLOOR) for line in lines
     ]
-    largest = max(range(len(lines)), key=lambda index: lines[index].amount)
-    shares[largest] += discount - sum(shares, Decimal(0))
+    left = discount - sum(shares, Decimal(0))
+    for index in sorted(range(len(lines)), key=lambda i: lines[i].amount, reverse=True):
+        step = min(left, lines[index].amount - shares[index])
+        shares[index] += step
+        left -= step
     return tuple(line.amount - share for line, share in zip(lines, shares, strict=True))

@@ -74,8 +74,8 @@ def _check_rate(kind: RuleKind, rate: Decimal | None) -> None:
             raise InvalidInput(
                 f"a multiplier must be above 1 and at most {MAX_MULTIPLIER}", _field("rate")
             )
-    elif rate > MAX_RATE:
-        raise InvalidInput(f"a rate is at most {MAX_RATE} points per 1.00", _field("rate"))
+    elif not 0 <= rate <= MAX_RATE:
+        raise InvalidInput(f"a rate is 0 to {MAX_RATE} points per 1.00", _field("rate"))
 
 
 def _check_schedule(schedule: Schedule) -> None:
@@ -112,7 +112,14 @@ def check_reward(reward: Reward) -> Reward:
 
 def _check_reward_kind(reward: Reward) -> None:
     kind = reward.kind
-    if kind is RewardKind.FIXED_DISCOUNT and not reward.discount_amount:
+    for name, value, used_by in (
+        ("discountAmount", reward.discount_amount, RewardKind.FIXED_DISCOUNT),
+        ("discountPercent", reward.discount_percent, RewardKind.PERCENT_DISCOUNT),
+        ("sku", reward.sku, RewardKind.FREE_ITEM),
+    ):
+        if value is not None and kind is not used_by:
+            raise InvalidInput(f"a {kind} reward has no {name}", _field(name))
+    if kind is RewardKind.FIXED_DISCOUNT and not (reward.discount_amount or 0) > 0:
         raise InvalidInput(
             "a fixed discount needs a discountAmount above 0", _field("discountAmount")
         )

@@ -33,7 +33,7 @@ async def save_reward(uow: UnitOfWork, cmd: SaveReward) -> Reward:
         if cmd.creating:
             await uow.rewards.add(reward, cmd.saved_at)
         elif await uow.rewards.get(reward.id) is None:
-            raise RewardNotFound(f"no reward {reward.id}", ("id",))
+            raise RewardNotFound(f"no reward {reward.id}", ("input", "id"))
         else:
             await uow.rewards.save(reward, cmd.saved_at)
         await uow.commit()

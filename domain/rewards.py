@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
@@ -114,7 +114,8 @@ def redemption_against_sale(
     elif reward.kind is RewardKind.FREE_ITEM:
         off = _free_item_price(reward, lines)
     else:
-        return redemption
+        # A voucher is honoured elsewhere: it takes nothing off this sale.
+        return replace(redemption, discount_amount=None, discount_percent=None)
     return Redemption(redemption.kind, reward.id, off, reward.discount_percent, reward.sku, None)
 
 

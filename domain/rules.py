@@ -58,7 +58,8 @@ class ContributionKind(StrEnum):
 @dataclass(frozen=True)
 class Schedule:
     """When a rule is in force. Days are ISO (1 = Monday); hours are local to `timezone`;
-    an `until` earlier than `from` runs past midnight."""
+    an `until` earlier than `from` runs past midnight and belongs to the day it started
+    (a Friday 22:00-02:00 window covers Saturday 01:00, not Friday 01:00)."""
 
     starts_at: datetime | None = None
     ends_at: datetime | None = None
@@ -73,9 +74,11 @@ class Schedule:
         if self.ends_at is not None and at >= self.ends_at:
             return False
         local = at.astimezone(ZoneInfo(self.timezone))
-        if self.days_of_week and local.isoweekday() not in self.days_of_week:
+        clock = local.time().replace(tzinfo=None)
+        if not self._within_hours(clock):
             return False
-        return self._within_hours(local.time().replace(tzinfo=None))
+        started_on = local.date() - timedelta(days=1 if self._after_midnight(clock) else 0)
+        return not self.days_of_week or started_on.isoweekday() in self.days_of_week
 
     def _within_hours(self, clock: time) -> bool:
         start, until = self.from_time or time.min, self.until_time
@@ -84,6 +87,11 @@ class Schedule:
         if start <= until:
             return start <= clock < until
         return clock >= start or clock < until
+
+    def _after_midnight(self, clock: time) -> bool:
+        """In the part of a window past midnight, which belongs to the day before."""
+        start, until = self.from_time or time.min, self.until_time
+        return until is not None and until < start and clock < until
 
     def day_of(self, at: datetime) -> tuple[datetime, datetime]:
         """The local calendar day holding `at`, as a half-open range of instants."""

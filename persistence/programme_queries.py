@@ -38,10 +38,15 @@ def _rule_view(row: EarningRuleRow) -> RuleVersionView:
     return RuleVersionView(rule_of(row), row.is_current, row.created_at, saved_by)
 
 
-async def earning_rules(session: AsyncSession, *, include_retired: bool) -> list[RuleVersionView]:
+async def earning_rules(
+    session: AsyncSession, *, include_retired: bool, at: datetime
+) -> list[RuleVersionView]:
+    """Current versions: those in force or waiting for their start, or (include_retired)
+    also those switched off or ended."""
     query = select(EarningRuleRow).where(EarningRuleRow.is_current)
     if not include_retired:
-        query = query.where(EarningRuleRow.active)
+        ended = EarningRuleRow.ends_at.is_not(None) & (EarningRuleRow.ends_at <= at)
+        query = query.where(EarningRuleRow.active, ~ended)
     rows = await session.execute(query.order_by(EarningRuleRow.kind, EarningRuleRow.name))
     return [_rule_view(row) for row in rows.scalars()]
 

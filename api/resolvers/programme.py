@@ -26,12 +26,15 @@ from persistence import programme_queries
 @strawberry.type
 class ProgrammeQueries:
     @strawberry.field(
-        description="The earning rules in force or waiting for their start (current versions).",
+        description="The earning rules in force or waiting for their start (current versions); "
+        "includeRetired adds those switched off or ended.",
         permission_classes=GUARDED,
     )
     async def earning_rules(self, info: Info, include_retired: bool = False) -> list[EarningRule]:
         async with info.context.database.reading() as session:
-            views = await programme_queries.earning_rules(session, include_retired=include_retired)
+            views = await programme_queries.earning_rules(
+                session, include_retired=include_retired, at=info.context.now()
+            )
         return [EarningRule.of(view) for view in views]
 
     @strawberry.field(
