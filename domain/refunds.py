@@ -12,6 +12,9 @@ what earlier refunds took.
   with it. A sale whose lines earned nothing at all is shared by amount.
 - Points spent on the sale (checkout) are given back in proportion to the
   money refunded, by the same cumulative rule, when the programme says so.
+- The money to give back is the returned units' share of what the sale cost in
+  money (points paid the rest), by amount, rounded down to the cent by the same
+  cumulative rule.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from fractions import Fraction
 from domain.errors import InvalidInput
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
+SMALLEST = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,10 @@ def refund(
     earned: int,
     redeemed: int,
     give_back_redeemed: bool,
+    money_paid: Decimal | None = None,
 ) -> RefundOutcome:
+    """What this refund takes and gives back. `money_paid` is what the sale cost in money
+    (its total less what points paid): the money to give back is its share of it."""
     before = {line.line_no: line.refunded_quantity for line in lines}
     after = {number: done + quantities.get(number, 0) for number, done in before.items()}
     taken = _so_far(earned, lines, after, by_points=True)
@@ -89,10 +97,12 @@ def refund(
     if give_back_redeemed:
         given = _so_far(redeemed, lines, after, by_points=False)
         given -= _so_far(redeemed, lines, before, by_points=False)
-    amount = sum(
-        (line.amount * quantities.get(line.line_no, 0) / line.quantity for line in lines), ZERO
-    )
-    return RefundOutcome(taken, given, amount, dict(quantities))
+    paid = sum((line.amount for line in lines), ZERO) if money_paid is None else money_paid
+    unit = CENT if paid == paid.quantize(CENT) else SMALLEST
+    paid_units = int(paid / unit)
+    money = _so_far(paid_units, lines, after, by_points=False)
+    money -= _so_far(paid_units, lines, before, by_points=False)
+    return RefundOutcome(taken, given, money * unit, dict(quantities))
 
 
 def _so_far(

@@ -214,12 +214,14 @@ async def _refund_locked(
         earned=sale.points,
         redeemed=sale.points_redeemed,
         give_back_redeemed=terms.refund_returns_redeemed_points,
+        money_paid=sale.money_paid,
     )
     owed_before = account.points_owed
     account, entry = account.refund(
         outcome.points_taken_back, outcome.points_given_back, cmd.movement, sale.entry_id
     )
     posted = await post_once(uow, account, entry)
-    recorded = Refund(sale.id, outcome, account.points_owed - owed_before)
+    # Points given back may pay off points owed before; only a new shortfall is recorded.
+    recorded = Refund(sale.id, outcome, max(0, account.points_owed - owed_before))
     await uow.sales.record_refund(posted, recorded)
     return RefundResult(PointsResult(posted, account), recorded)

@@ -48,6 +48,7 @@ class SoldSale:
     points: int
     points_redeemed: int
     lines: tuple[SoldLine, ...]
+    money_paid: Decimal
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class SqlAlchemySaleRepository:
             points=row.points,
             points_redeemed=row.points_redeemed,
             lines=tuple(_sold_line(line) for line in lines.scalars()),
+            money_paid=row.total - (row.discount or 0),
         )
 
     async def record_refund(self, posted: PostedEntry, refund: Refund) -> None:

@@ -182,7 +182,12 @@ class RefundPayload:
         description="Points taken back that the balance could not cover: the customer's "
         "next earnings pay them off.",
     )
-    amount_refunded: DecimalText | None = None
+    amount_refunded: DecimalText | None = strawberry.field(
+        default=None,
+        description="Money to give back: the returned units' share of what the sale cost "
+        "in money (points paid the rest), rounded down to the cent; the last refund of a "
+        "sale gives back the rest.",
+    )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
     customer_id: strawberry.Private[str | None] = None
 

@@ -207,3 +207,19 @@ def test_refunds_ending_in_everything_take_and_give_back_exactly_what_the_sale_h
     assert all(outcome.points_given_back >= 0 for outcome in outcomes)
     assert sum(outcome.points_taken_back for outcome in outcomes) == earned
     assert sum(outcome.points_given_back for outcome in outcomes) == redeemed
+
+
+def test_money_given_back_is_the_returned_share_of_what_was_paid_in_money() -> None:
+    # 50.00 of goods, 3.33 of it paid with points: 46.67 paid in money.
+    lines = [sold(1, 2, "20.00", "18"), sold(2, 1, "30.00", "28")]
+    paid = Decimal("46.67")
+
+    loaf = refund(lines, {1: 1}, earned=46, redeemed=0, give_back_redeemed=False, money_paid=paid)
+    after_loaf = [replace(lines[0], refunded_quantity=1), lines[1]]
+    rest = refund(
+        after_loaf, {1: 1, 2: 1}, earned=46, redeemed=0, give_back_redeemed=False, money_paid=paid
+    )
+
+    assert loaf.amount_refunded == Decimal("9.33")  # 46.67 x 10/50 = 9.334, rounded down
+    assert rest.amount_refunded == Decimal("37.34")  # the rest, to the cent
+    assert loaf.amount_refunded + rest.amount_refunded == paid
