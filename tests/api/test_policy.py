@@ -108,22 +108,22 @@ SAMPLES: dict[str, Sample] = {
     ),
     "Mutation.createEarningRule": Sample(
         "mutation($key: String!) { createEarningRule(input: "
-        "{name: $key, kind: BASE_RATE, rate: \"1\"}) { userErrors { code } } }",
+        '{name: $key, kind: BASE_RATE, rate: "1"}) { userErrors { code } } }',
         {},
     ),
     "Mutation.updateEarningRule": Sample(
-        "mutation { updateEarningRule(id: \"none\", input: "
-        "{name: \"x\", kind: BASE_RATE, rate: \"1\"}) { userErrors { code } } }",
+        'mutation { updateEarningRule(id: "none", input: '
+        '{name: "x", kind: BASE_RATE, rate: "1"}) { userErrors { code } } }',
         {},
     ),
     "Mutation.createReward": Sample(
         "mutation($code: ID!) { createReward(input: "
-        "{id: $code, name: \"Mug\", pointsCost: 10, kind: VOUCHER}) { userErrors { code } } }",
+        '{id: $code, name: "Mug", pointsCost: 10, kind: VOUCHER}) { userErrors { code } } }',
         {},
     ),
     "Mutation.updateReward": Sample(
         "mutation { updateReward(input: "
-        "{id: \"none\", name: \"Mug\", pointsCost: 10, kind: VOUCHER}) "
+        '{id: "none", name: "Mug", pointsCost: 10, kind: VOUCHER}) '
         "{ userErrors { code } } }",
         {},
     ),
