@@ -3,17 +3,21 @@
 A job lists its recipients up front. Each recipient is awarded in the same
 transaction that marks it done, so a worker that dies mid-job leaves every
 recipient either awarded once or still pending, and any worker can resume.
+A batch is worked out in memory and written set-based: a handful of
+statements per batch, not round trips per customer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from domain.accounts import Account
 from domain.commands import fingerprint
-from domain.errors import InvalidInput
-from domain.ledger import Actor
+from domain.errors import CustomerNotFound, DomainError, InvalidInput
+from domain.ledger import Actor, JournalEntry, Movement
 
 MAX_RECIPIENTS = 10_000
 MAX_AWARD_POINTS = 1_000_000
@@ -35,7 +39,49 @@ class RecipientStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Customers chosen by what they are, not by id; every condition given must hold.
+    `store_ids`: customers with a sale in one of them; `inactive_since`: no sale since."""
+
+    store_ids: frozenset[str] = frozenset()
+    enrolled_from: datetime | None = None
+    enrolled_until: datetime | None = None
+    inactive_since: datetime | None = None
+    everyone: bool = False
+
+    def __post_init__(self) -> None:
+        narrowed = bool(self.store_ids) or any(
+            when is not None
+            for when in (self.enrolled_from, self.enrolled_until, self.inactive_since)
+        )
+        if narrowed == self.everyone:
+            raise InvalidInput(
+                "a segment is either everyone: true or at least one condition",
+                ("input", "segment"),
+            )
+        if self.enrolled_from and self.enrolled_until and self.enrolled_until <= self.enrolled_from:
+            raise InvalidInput(
+                "enrolledUntil must be after enrolledFrom", ("input", "segment", "enrolledUntil")
+            )
+
+    def as_request(self) -> dict[str, object]:
+        return {
+            "store_ids": sorted(self.store_ids),
+            "enrolled_from": None if self.enrolled_from is None else self.enrolled_from.isoformat(),
+            "enrolled_until": None
+            if self.enrolled_until is None
+            else self.enrolled_until.isoformat(),
+            "inactive_since": None
+            if self.inactive_since is None
+            else self.inactive_since.isoformat(),
+            "everyone": self.everyone,
+        }
+
+
+@dataclass(frozen=True)
 class BulkAwardPoints:
+    """To the customers listed, or to a segment (resolved when the job is created)."""
+
     idempotency_key: str
     customer_ids: tuple[str, ...]
     points: int
@@ -43,6 +89,13 @@ class BulkAwardPoints:
     campaign_id: str | None
     requested_at: datetime
     actor: Actor | None = None
+    segment: Segment | None = None
+
+    def __post_init__(self) -> None:
+        if bool(self.customer_ids) == (self.segment is not None):
+            raise InvalidInput(
+                "give customerIds, or a segment with an empty customerIds list", ("input",)
+            )
 
     def fingerprint(self) -> str:
         request = {
@@ -51,19 +104,30 @@ class BulkAwardPoints:
             "reason": self.reason,
             "campaign_id": self.campaign_id,
         }
+        if self.segment is not None:
+            request["segment"] = self.segment.as_request()
         return fingerprint("bulkAwardPoints", request)
 
 
-def recipients(customer_ids: list[str]) -> tuple[str, ...]:
-    """The distinct ids in the order given: a customer listed twice is awarded once."""
+def recipients(customer_ids: list[str], *, segment_given: bool = False) -> tuple[str, ...]:
+    """The distinct ids in the order given: a customer listed twice is awarded once. With a
+    segment the list must be empty."""
     distinct = tuple(dict.fromkeys(customer_id.strip() for customer_id in customer_ids))
+    if segment_given:
+        if distinct:
+            raise InvalidInput(
+                "give customerIds or a segment, not both (leave customerIds empty)",
+                ("input", "customerIds"),
+            )
+        return distinct
     if not distinct or "" in distinct:
         raise InvalidInput(
             "customerIds must list at least one id, none blank", ("input", "customerIds")
         )
     if len(distinct) > MAX_RECIPIENTS:
         raise InvalidInput(
-            f"at most {MAX_RECIPIENTS} customers per bulk award", ("input", "customerIds")
+            f"at most {MAX_RECIPIENTS} customer ids per bulk award; use a segment for more",
+            ("input", "customerIds"),
         )
     return distinct
 
@@ -118,3 +182,41 @@ class RecipientFailure:
     customer_id: str
     code: str
     message: str
+
+
+@dataclass(frozen=True)
+class BatchAwards:
+    """One batch worked out: the entries to post (in order), the recipient of each, the
+    accounts as they end, and the recipients that could not be awarded."""
+
+    entries: tuple[JournalEntry, ...]
+    awarded: tuple[Recipient, ...]
+    accounts: tuple[Account, ...]
+    failed: tuple[tuple[Recipient, DomainError], ...]
+
+
+def award_batch(
+    jobs: Mapping[str, BulkAward],
+    batch: Sequence[Recipient],
+    accounts: Mapping[str, Account],
+    now: datetime,
+) -> BatchAwards:
+    """Award every recipient of a batch against its account (a customer in two jobs of the
+    batch is awarded twice, one after the other); pure, so a batch is a few statements."""
+    current = dict(accounts)
+    entries: list[JournalEntry] = []
+    awarded: list[Recipient] = []
+    failed: list[tuple[Recipient, DomainError]] = []
+    for recipient in sorted(batch, key=lambda r: (r.customer_id, r.bulk_award_id)):
+        account = current.get(recipient.customer_id)
+        if account is None:
+            failed.append((recipient, CustomerNotFound(f"no customer {recipient.customer_id}")))
+            continue
+        job = jobs[recipient.bulk_award_id]
+        movement = Movement(None, None, None, job.idempotency_key, now, job.created_by, job.reason)
+        account, entry = account.award(job.points, movement, job.campaign_id)
+        current[recipient.customer_id] = account
+        entries.append(entry)
+        awarded.append(recipient)
+    changed = tuple(current[r.customer_id] for r in dict.fromkeys(awarded))
+    return BatchAwards(tuple(entries), tuple(awarded), changed, tuple(failed))

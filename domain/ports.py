@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from domain.accounts import Account
-from domain.bulk_awards import BulkAward, Recipient
+from domain.bulk_awards import BulkAward, Recipient, Segment
 from domain.customers import Customer
 from domain.displays import Display
 from domain.errors import DomainError, FieldPath
@@ -36,9 +36,14 @@ class CustomerRepository(Protocol):
     async def lock_account(self, customer_id: str) -> Account | None:
         """The account, locked against other writers until the unit of work ends."""
 
+    async def lock_accounts(self, customer_ids: Sequence[str]) -> dict[str, Account]:
+        """The accounts of those customers that exist, locked in the order given."""
+
     async def account(self, customer_id: str) -> Account | None: ...
 
     async def save_account(self, account: Account) -> None: ...
+
+    async def save_accounts(self, accounts: Sequence[Account]) -> None: ...
 
 
 class RuleRepository(Protocol):
@@ -79,6 +84,9 @@ class RedemptionRepository(Protocol):
 
 class JournalRepository(Protocol):
     async def add(self, entry: JournalEntry) -> PostedEntry: ...
+
+    async def add_many(self, entries: Sequence[JournalEntry]) -> list[PostedEntry]:
+        """Post entries in the order given, set-based."""
 
     async def get(self, entry_id: int) -> PostedEntry | None: ...
 
@@ -129,14 +137,21 @@ class BulkAwardRepository(Protocol):
 
     async def add_recipients(self, bulk_award_id: str, customer_ids: Sequence[str]) -> None: ...
 
+    async def add_segment(self, bulk_award_id: str, segment: Segment) -> int:
+        """Add the segment's customers as recipients, set-based; returns how many, which
+        becomes the job's total."""
+
     async def next_batch(self, limit: int) -> list[Recipient]:
         """Pending recipients, locked for this unit of work; others' locked rows are skipped."""
 
     async def get(self, bulk_award_id: str) -> BulkAward | None: ...
 
-    async def mark_awarded(self, recipient: Recipient, entry_id: int) -> None: ...
-
-    async def mark_failed(self, recipient: Recipient, code: str, message: str) -> None: ...
+    async def mark_many(
+        self,
+        awarded: Sequence[tuple[Recipient, int]],
+        failed: Sequence[tuple[Recipient, DomainError]],
+    ) -> None:
+        """Awarded recipients with their entry ids; failed ones with why."""
 
     async def settle(self, bulk_award_ids: Iterable[str], now: datetime) -> None:
         """Recount progress; a job with no pending recipient left is completed."""

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from domain.accounts import Account
-from domain.bulk_awards import BulkAward, BulkAwardPoints, BulkAwardStatus, Recipient
+from domain.bulk_awards import (
+    BulkAward,
+    BulkAwardPoints,
+    BulkAwardStatus,
+    Recipient,
+    Segment,
+    award_batch,
+)
 from domain.commands import (
     AdjustPoints,
     CreateStore,
@@ -27,7 +34,7 @@ from domain.errors import (
     refusal,
 )
 from domain.events import BalanceChanged
-from domain.ledger import JournalEntry, Movement, PostedEntry
+from domain.ledger import JournalEntry, PostedEntry
 from domain.ports import StoredOutcome, UnitOfWork
 from domain.rewards import Redemption, Reward, points_off, redemption_of
 from domain.stores import Store
@@ -227,9 +234,19 @@ async def bulk_award_points(uow: UnitOfWork, cmd: BulkAwardPoints) -> BulkAward:
         previous = await uow.bulk_awards.claim(job, cmd.fingerprint())
         if previous is not None:
             return _same_job(*previous, fingerprint=cmd.fingerprint())
-        await uow.bulk_awards.add_recipients(job.id, cmd.customer_ids)
+        if cmd.segment is None:
+            await uow.bulk_awards.add_recipients(job.id, cmd.customer_ids)
+        else:
+            job = replace(job, total_customers=await _add_segment(uow, job, cmd.segment))
         await uow.commit()
     return job
+
+
+async def _add_segment(uow: UnitOfWork, job: BulkAward, segment: Segment) -> int:
+    total = await uow.bulk_awards.add_segment(job.id, segment)
+    if total == 0:
+        raise InvalidInput("the segment matches no customer", ("input", "segment"))
+    return total
 
 
 def _same_job(job: BulkAward, stored_fingerprint: str, *, fingerprint: str) -> BulkAward:
@@ -244,27 +261,28 @@ async def award_next_batch(uow: UnitOfWork, batch_size: int, now: datetime) -> i
     """Award one batch of pending recipients in one transaction; returns how many were done."""
     async with uow:
         batch = await uow.bulk_awards.next_batch(batch_size)
-        jobs: dict[str, BulkAward] = {}
+        jobs = await _jobs_of(uow, batch)
         # Customers are locked in one order by every worker, so two jobs that share
         # customers cannot deadlock each other.
-        for recipient in sorted(batch, key=lambda recipient: recipient.customer_id):
-            if recipient.bulk_award_id not in jobs:
-                found = await uow.bulk_awards.get(recipient.bulk_award_id)
-                assert found is not None, "a recipient points at a missing bulk award"
-                jobs[found.id] = found
-            await _award(uow, jobs[recipient.bulk_award_id], recipient, now)
+        customer_ids = sorted({recipient.customer_id for recipient in batch})
+        accounts = await uow.customers.lock_accounts(customer_ids)
+        awards = award_batch(jobs, batch, accounts, now)
+        posted = await uow.journal.add_many(awards.entries)
+        await uow.customers.save_accounts(awards.accounts)
+        for entry in posted:
+            if entry.entry.points:
+                uow.record(BalanceChanged.of(entry))
+        awarded = list(zip(awards.awarded, (entry.id for entry in posted), strict=True))
+        await uow.bulk_awards.mark_many(awarded, awards.failed)
         await uow.bulk_awards.settle(jobs, now)
         await uow.commit()
     return len(batch)
 
 
-async def _award(uow: UnitOfWork, job: BulkAward, recipient: Recipient, now: datetime) -> None:
-    account = await uow.customers.lock_account(recipient.customer_id)
-    if account is None:
-        error = CustomerNotFound(f"no customer {recipient.customer_id}")
-        await uow.bulk_awards.mark_failed(recipient, error.code.value, error.message)
-        return
-    movement = Movement(None, None, None, job.idempotency_key, now, job.created_by, job.reason)
-    account, entry = account.award(job.points, movement, job.campaign_id)
-    posted = await post(uow, account, entry)
-    await uow.bulk_awards.mark_awarded(recipient, posted.id)
+async def _jobs_of(uow: UnitOfWork, batch: Sequence[Recipient]) -> dict[str, BulkAward]:
+    jobs = {}
+    for job_id in sorted({recipient.bulk_award_id for recipient in batch}):
+        job = await uow.bulk_awards.get(job_id)
+        assert job is not None, "a recipient points at a missing bulk award"
+        jobs[job_id] = job
+    return jobs

@@ -6,11 +6,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Subquery, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.bulk_awards import BulkAward, BulkAwardStatus, Recipient, RecipientStatus
-from persistence.models import BulkAwardRecipientRow, BulkAwardRow
+from domain.bulk_awards import BulkAward, BulkAwardStatus, Recipient, RecipientStatus, Segment
+from domain.errors import DomainError
+from persistence.models import BulkAwardRecipientRow, BulkAwardRow, CustomerRow, SaleRow
 from persistence.repositories import actor_columns, actor_of, insert_or_ignore
 
 
@@ -44,6 +45,29 @@ class SqlAlchemyBulkAwardRepository:
         ]
         await self.session.execute(insert(BulkAwardRecipientRow), rows)
 
+    async def add_segment(self, bulk_award_id: str, segment: Segment) -> int:
+        chosen = _segment_query(segment)
+        numbered = select(
+            literal(bulk_award_id),
+            chosen.c.id,
+            func.row_number().over(order_by=chosen.c.id),
+            literal(RecipientStatus.PENDING.value),
+        )
+        await self.session.execute(
+            insert(BulkAwardRecipientRow).from_select(
+                ["bulk_award_id", "customer_id", "position", "status"], numbered
+            )
+        )
+        total = await self.session.scalar(
+            select(func.count()).where(BulkAwardRecipientRow.bulk_award_id == bulk_award_id)
+        )
+        await self.session.execute(
+            update(BulkAwardRow)
+            .where(BulkAwardRow.id == bulk_award_id)
+            .values(total_customers=total)
+        )
+        return int(total or 0)
+
     async def next_batch(self, limit: int) -> list[Recipient]:
         """Pending recipients, oldest job first, locked; rows another worker holds are skipped."""
         query = (
@@ -62,16 +86,25 @@ class SqlAlchemyBulkAwardRepository:
         row = await self.session.get(BulkAwardRow, bulk_award_id)
         return None if row is None else bulk_award_of(row)
 
-    async def mark_awarded(self, recipient: Recipient, entry_id: int) -> None:
-        await self._mark(recipient, status=RecipientStatus.AWARDED.value, entry_id=entry_id)
-
-    async def mark_failed(self, recipient: Recipient, code: str, message: str) -> None:
-        await self._mark(
-            recipient,
-            status=RecipientStatus.FAILED.value,
-            failure_code=code,
-            failure_message=message[:200],
-        )
+    async def mark_many(
+        self,
+        awarded: Sequence[tuple[Recipient, int]],
+        failed: Sequence[tuple[Recipient, DomainError]],
+    ) -> None:
+        rows = [
+            _recipient_key(recipient) | {"status": RecipientStatus.AWARDED.value, "entry_id": entry}
+            for recipient, entry in awarded
+        ] + [
+            _recipient_key(recipient)
+            | {
+                "status": RecipientStatus.FAILED.value,
+                "failure_code": error.code.value,
+                "failure_message": error.message[:200],
+            }
+            for recipient, error in failed
+        ]
+        for same_columns in _grouped_by_columns(rows):
+            await self.session.execute(update(BulkAwardRecipientRow), same_columns)
 
     async def settle(self, bulk_award_ids: Iterable[str], now: datetime) -> None:
         """Recount each job's progress from its recipients, and complete it when none is left."""
@@ -105,15 +138,32 @@ class SqlAlchemyBulkAwardRepository:
             )
         )
 
-    async def _mark(self, recipient: Recipient, **values: Any) -> None:
-        await self.session.execute(
-            update(BulkAwardRecipientRow)
-            .where(
-                BulkAwardRecipientRow.bulk_award_id == recipient.bulk_award_id,
-                BulkAwardRecipientRow.customer_id == recipient.customer_id,
-            )
-            .values(**values)
-        )
+
+def _segment_query(segment: Segment) -> Subquery:
+    query = select(CustomerRow.id)
+    if segment.store_ids:
+        shopped = select(SaleRow.customer_id).where(SaleRow.store_id.in_(segment.store_ids))
+        query = query.where(CustomerRow.id.in_(shopped))
+    if segment.enrolled_from is not None:
+        query = query.where(CustomerRow.enrolled_at >= segment.enrolled_from)
+    if segment.enrolled_until is not None:
+        query = query.where(CustomerRow.enrolled_at < segment.enrolled_until)
+    if segment.inactive_since is not None:
+        recent = select(SaleRow.customer_id).where(SaleRow.occurred_at >= segment.inactive_since)
+        query = query.where(CustomerRow.id.not_in(recent))
+    return query.subquery()
+
+
+def _recipient_key(recipient: Recipient) -> dict[str, Any]:
+    return {"bulk_award_id": recipient.bulk_award_id, "customer_id": recipient.customer_id}
+
+
+def _grouped_by_columns(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """An UPDATE by primary key runs as one statement per set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
 
 
 def _job_values(job: BulkAward, fingerprint: str) -> dict[str, Any]:

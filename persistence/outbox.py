@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import BalanceChanged
@@ -24,10 +24,11 @@ KEEP_PUBLISHED_FOR = timedelta(hours=1)
 
 
 async def add(session: AsyncSession, events: Sequence[BalanceChanged], now: datetime) -> list[int]:
-    rows = [OutboxRow(entry_id=event.posted.id, created_at=now) for event in events]
-    session.add_all(rows)
-    await session.flush()
-    return [row.id for row in rows]
+    ids = await session.scalars(
+        insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True),
+        [{"entry_id": event.posted.id, "created_at": now} for event in events],
+    )
+    return list(ids)
 
 
 async def mark_published(database: Database, outbox_ids: Sequence[int], now: datetime) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,6 +88,16 @@ class SqlAlchemyCustomerRepository:
         row = (await self.session.execute(query)).scalar_one_or_none()
         return None if row is None else _account(row)
 
+    async def lock_accounts(self, customer_ids: Sequence[str]) -> dict[str, Account]:
+        query = (
+            select(CustomerRow)
+            .where(CustomerRow.id.in_(customer_ids))
+            .order_by(CustomerRow.id)
+            .with_for_update()
+        )
+        rows = (await self.session.execute(query)).scalars()
+        return {row.id: _account(row) for row in rows}
+
     async def account(self, customer_id: str) -> Account | None:
         query = select(CustomerRow).where(CustomerRow.id == customer_id)
         row = (await self.session.execute(query)).scalar_one_or_none()
@@ -104,6 +114,20 @@ class SqlAlchemyCustomerRepository:
                 points_owed=account.points_owed,
             )
         )
+
+    async def save_accounts(self, accounts: Sequence[Account]) -> None:
+        if accounts:
+            await self.session.execute(update(CustomerRow), [_account_values(a) for a in accounts])
+
+
+def _account_values(account: Account) -> dict[str, Any]:
+    return {
+        "id": account.customer_id,
+        "balance": account.balance,
+        "balance_version": account.balance_version,
+        "lifetime_earned": account.lifetime_earned,
+        "points_owed": account.points_owed,
+    }
 
 
 def _duplicate(column: str) -> DuplicateCustomer:
@@ -146,6 +170,25 @@ class SqlAlchemyJournalRepository:
         )
         return PostedEntry(row.id, entry)
 
+    async def add_many(self, entries: Sequence[JournalEntry]) -> list[PostedEntry]:
+        if not entries:
+            return []
+        ids = await self.session.scalars(
+            insert(JournalEntryRow).returning(JournalEntryRow.id, sort_by_parameter_order=True),
+            [_entry_values(entry) for entry in entries],
+        )
+        posted = [
+            PostedEntry(entry_id, entry) for entry_id, entry in zip(ids, entries, strict=True)
+        ]
+        lines = [
+            {"entry_id": item.id, "account": line.account, "amount": line.amount}
+            for item in posted
+            for line in item.entry.lines
+        ]
+        if lines:
+            await self.session.execute(insert(JournalLineRow), lines)
+        return posted
+
     async def get(self, entry_id: int) -> PostedEntry | None:
         row = await self.session.get(JournalEntryRow, entry_id)
         if row is None:
@@ -157,8 +200,12 @@ class SqlAlchemyJournalRepository:
 
 
 def _entry_row(entry: JournalEntry) -> JournalEntryRow:
+    return JournalEntryRow(**_entry_values(entry))
+
+
+def _entry_values(entry: JournalEntry) -> dict[str, Any]:
     movement = entry.movement
-    return JournalEntryRow(
+    return dict(
         kind=entry.kind.value,
         customer_id=entry.customer_id,
         points=entry.points,

@@ -41,7 +41,8 @@ from api.types.payloads import (
 from api.types.sales import CheckoutInput, CheckoutPayload, RefundPayload, RefundSaleInput
 from api.types.scalars import money
 from domain import display_services, sale_services, services
-from domain.errors import DomainError
+from domain.bulk_awards import Segment
+from domain.errors import DomainError, Forbidden
 from domain.ledger import Actor
 from domain.ports import UnitOfWork
 from domain.sale_services import amount_due
@@ -168,11 +169,26 @@ class Mutation(ProgrammeMutations):
         context = info.context
         try:
             command = input.to_command(context.now(), context.actor())
+            _require_segment_scope(info, command.segment)
             job = await services.bulk_award_points(context.uow(), command)
         except DomainError as error:
             return BulkAwardPayload.failed(error)
         context.services.worker.wake()
         return BulkAwardPayload(bulk_award=BulkAward.of(job))
+
+
+def _require_segment_scope(info: Info, segment: Segment | None) -> None:
+    """A manager's segment is within its stores: it names them, all in scope."""
+    principal = info.context.principal
+    if segment is None or principal is None or principal.stores is None:
+        return
+    if not segment.store_ids:
+        raise Forbidden(
+            "a segment beyond your stores needs an admin: name your storeIds",
+            ("input", "segment", "storeIds"),
+        )
+    for store_id in sorted(segment.store_ids):
+        require_store(info, store_id)
 
 
 CommandT_co = TypeVar("CommandT_co", covariant=True)

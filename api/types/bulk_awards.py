@@ -11,6 +11,7 @@ from domain import bulk_awards
 from domain.bulk_awards import BulkAward as DomainBulkAward
 from domain.bulk_awards import BulkAwardStatus
 from domain.commands import idempotency_key
+from domain.errors import InvalidInput
 from domain.ledger import Actor
 from persistence import queries
 
@@ -19,18 +20,58 @@ strawberry.enum(BulkAwardStatus, name="BulkAwardStatus")
 MAX_FAILURES_LISTED = 1000
 
 
+@strawberry.input(
+    description="Customers chosen by what they are; every condition given must hold. "
+    "Resolved when the job is created."
+)
+class CustomerSegmentInput:
+    store_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Customers with a sale in one of these stores."
+    )
+    enrolled_from: datetime | None = None
+    enrolled_until: datetime | None = strawberry.field(default=None, description="Exclusive.")
+    inactive_since: datetime | None = strawberry.field(
+        default=None, description="Customers with no sale since then."
+    )
+    everyone: bool = False
+
+    def to_segment(self) -> bulk_awards.Segment:
+        for name, value in (
+            ("enrolledFrom", self.enrolled_from),
+            ("enrolledUntil", self.enrolled_until),
+            ("inactiveSince", self.inactive_since),
+        ):
+            if value is not None and value.tzinfo is None:
+                raise InvalidInput(f"{name} needs a UTC offset", ("input", "segment", name))
+        return bulk_awards.Segment(
+            store_ids=frozenset(str(store).strip() for store in self.store_ids or ()),
+            enrolled_from=self.enrolled_from,
+            enrolled_until=self.enrolled_until,
+            inactive_since=self.inactive_since,
+            everyone=self.everyone,
+        )
+
+
 @strawberry.input
 class BulkAwardInput:
     idempotency_key: str
-    customer_ids: list[strawberry.ID]
+    customer_ids: list[strawberry.ID] = strawberry.field(
+        description=f"At most {bulk_awards.MAX_RECIPIENTS}; empty when a segment is given."
+    )
     points: int
     reason: str
     campaign_id: strawberry.ID | None = None
+    segment: CustomerSegmentInput | None = strawberry.field(
+        default=None, description="Instead of customerIds, for large awards."
+    )
 
     def to_command(self, now: datetime, actor: Actor) -> bulk_awards.BulkAwardPoints:
+        segment = None if self.segment is None else self.segment.to_segment()
+        ids = [str(i) for i in self.customer_ids]
         return bulk_awards.BulkAwardPoints(
+            segment=segment,
             idempotency_key=idempotency_key(self.idempotency_key),
-            customer_ids=bulk_awards.recipients([str(i) for i in self.customer_ids]),
+            customer_ids=bulk_awards.recipients(ids, segment_given=segment is not None),
             points=bulk_awards.award_points(self.points),
             reason=bulk_awards.reason(self.reason),
             campaign_id=bulk_awards.campaign(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -28,22 +29,19 @@ class WorkerDied(Exception):
     pass
 
 
-class JournalThatDiesAfter(SqlAlchemyJournalRepository):
-    """Stands in for a process killed in the middle of a batch."""
+class JournalThatDiesAfterPosting(SqlAlchemyJournalRepository):
+    """Stands in for a process killed in the middle of a batch: the batch's entries are
+    written, then the process is gone before the recipients are marked and it commits."""
 
-    remaining = 0
-
-    async def add(self, entry: JournalEntry) -> PostedEntry:
-        if JournalThatDiesAfter.remaining == 0:
-            raise WorkerDied
-        JournalThatDiesAfter.remaining -= 1
-        return await super().add(entry)
+    async def add_many(self, entries: Sequence[JournalEntry]) -> list[PostedEntry]:
+        await super().add_many(entries)
+        raise WorkerDied
 
 
 class DyingUnitOfWork(SqlAlchemyUnitOfWork):
     def _attach_repositories(self, session: AsyncSession) -> None:
         super()._attach_repositories(session)
-        self.journal = JournalThatDiesAfter(session)
+        self.journal = JournalThatDiesAfterPosting(session)
 
 
 async def enrol_many(database: Database, count: int) -> list[str]:
@@ -84,7 +82,6 @@ async def test_a_batch_killed_midway_awards_nobody_and_the_next_worker_finishes_
     customers = await enrol_many(database, 12)
     await start_job(database, customers)
 
-    JournalThatDiesAfter.remaining = 5
     with pytest.raises(WorkerDied):
         await services.award_next_batch(DyingUnitOfWork(database, InProcessBroker(Hub())), 10, NOW)
     assert await award_entries_per_customer(database) == {}
