@@ -28,9 +28,9 @@ from strawberry.types.execution import SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import TokenIssuer
-from api.context import Context, Services, utc_now
+from api.context import Context, Services, expiry_policy, utc_now
 from api.errors import UNAUTHENTICATED
-from api.jobs import BulkAwardWorker, OutboxRelay
+from api.jobs import BulkAwardWorker, ExpiryWorker, OutboxRelay
 from api.rate_limit import RateLimitMiddleware, RateLimits
 from api.schema import build_schema
 from api.settings import Settings
@@ -206,6 +206,14 @@ def build_services(settings: Settings) -> Services:
             grace=timedelta(seconds=settings.outbox_grace_seconds),
             poll_seconds=settings.outbox_poll_seconds,
         ),
+        expiry=ExpiryWorker(
+            database,
+            broker,
+            utc_now,
+            policy=expiry_policy(settings),
+            batch_size=settings.expiry_batch_size,
+            interval_seconds=settings.expiry_interval_seconds,
+        ),
         tokens=tokens,
         rate_limits=RateLimits.of(settings, tokens),
     )
@@ -246,6 +254,19 @@ def _word(reachable: bool) -> str:
     return "ok" if reachable else "unreachable"
 
 
+async def expire_due_points(settings: Settings) -> int:
+    """`loyalty expire`: one expiry run, publishing the balance changes as a server would."""
+    services = build_services(settings)
+    listener = asyncio.create_task(services.broker.run())
+    try:
+        return await services.expiry.expire_due()
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        await services.broker.close()
+        await services.database.dispose()
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     graphql = LoyaltyGraphQL(
@@ -265,6 +286,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if settings.run_jobs:
             background.append(asyncio.create_task(services.worker.run()))
             background.append(asyncio.create_task(services.relay.run()))
+            if settings.points_expiry != "never":
+                background.append(asyncio.create_task(services.expiry.run()))
         try:
             yield
         finally:

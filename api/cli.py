@@ -1,4 +1,4 @@
-"""The `loyalty` command: serve, migrate, seed the demo programme."""
+"""The `loyalty` command: serve, migrate, seed the demo programme, expire, mint tokens."""
 
 from __future__ import annotations
 
@@ -35,6 +35,17 @@ def seed_demo(settings: Settings, _arguments: argparse.Namespace) -> int:
     from api.demo import seed_if_empty  # noqa: PLC0415
 
     asyncio.run(seed_if_empty(settings, sys.stdout))
+    return 0
+
+
+def expire(settings: Settings, _arguments: argparse.Namespace) -> int:
+    from api.app import expire_due_points  # noqa: PLC0415
+
+    if settings.points_expiry == "never":
+        sys.stdout.write("LOYALTY_POINTS_EXPIRY is never: nothing expires.\n")
+        return 0
+    seen = asyncio.run(expire_due_points(settings))
+    sys.stdout.write(f"Expiry done: {seen} customer(s) with points due looked at.\n")
     return 0
 
 
@@ -88,6 +99,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "seed-demo", help="on an empty database, add the demo programme and say how to try it"
     ).set_defaults(run=seed_demo)
+    commands.add_parser(
+        "expire", help="expire due points now (each server also does it on its schedule)"
+    ).set_defaults(run=expire)
     _token_parser(commands)
     return root
 

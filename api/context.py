@@ -10,9 +10,10 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from api.auth import AuthenticationFailed, Principal, TokenIssuer
-from api.jobs import BulkAwardWorker, OutboxRelay
+from api.jobs import BulkAwardWorker, ExpiryWorker, OutboxRelay
 from api.rate_limit import RateLimits
 from api.settings import Settings
+from domain.expiry import ExpiryKind, ExpiryPolicy
 from domain.ledger import Actor
 from domain.services import Terms
 from persistence import queries
@@ -21,6 +22,10 @@ from persistence.queries import CustomerView
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from subscriptions.broker import Broker
 from subscriptions.hub import Hub
+
+
+def expiry_policy(settings: Settings) -> ExpiryPolicy:
+    return ExpiryPolicy(ExpiryKind(settings.points_expiry), settings.points_expiry_months)
 
 
 def utc_now() -> datetime:
@@ -37,6 +42,7 @@ class Services:
     broker: Broker
     worker: BulkAwardWorker
     relay: OutboxRelay
+    expiry: ExpiryWorker
     tokens: TokenIssuer
     rate_limits: RateLimits
     clock: Callable[[], datetime] = utc_now
@@ -84,6 +90,7 @@ class Context:
             point_value=settings.point_value,
             earn_on_points_paid=settings.earn_on_points_paid,
             refund_returns_redeemed_points=settings.refund_returns_redeemed_points,
+            expiry=expiry_policy(settings),
         )
 
     def uow(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:

@@ -1,9 +1,11 @@
-"""Background work inside each server process: bulk awards, in batches.
+"""Background work inside each server process: bulk awards, the outbox, expiry.
 
-Every process runs one worker. Workers share the job table: each batch locks
+Every process runs one of each. Workers share the job table: each batch locks
 its recipients with FOR UPDATE SKIP LOCKED on PostgreSQL, so several
 processes split a job between them, and a batch is one transaction, so a
 process killed mid-job leaves nothing half-done: the next worker resumes.
+Expiry locks customers the same way and works out what is due under the lock,
+so every process may run it on its schedule.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from domain import services
+from domain import expiry_services, services
+from domain.expiry import ExpiryPolicy
 from domain.ports import EventPublisher
 from persistence import outbox
 from persistence.database import Database
@@ -120,3 +123,44 @@ class OutboxRelay:
         if outbox_ids:
             logger.info("relayed %d balance change(s) from the outbox", len(outbox_ids))
         return len(outbox_ids)
+
+
+class ExpiryWorker:
+    """Expires due points every `interval` (and once at start), batch by batch."""
+
+    def __init__(
+        self,
+        database: Database,
+        publisher: EventPublisher,
+        clock: Callable[[], datetime],
+        *,
+        policy: ExpiryPolicy,
+        batch_size: int,
+        interval_seconds: float,
+    ) -> None:
+        self._database = database
+        self._publisher = publisher
+        self._clock = clock
+        self._policy = policy
+        self._batch_size = batch_size
+        self._interval_seconds = interval_seconds
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.expire_due()
+            except Exception:
+                logger.exception("expiring points failed; it will run again")
+            await asyncio.sleep(self._interval_seconds)
+
+    async def expire_due(self) -> int:
+        """Batches until none is left that this process can take; returns customers seen."""
+        seen = 0
+        while True:
+            uow = SqlAlchemyUnitOfWork(self._database, self._publisher)
+            batch = await expiry_services.expire_points(
+                uow, self._policy, self._clock(), self._batch_size
+            )
+            seen += batch
+            if batch < self._batch_size:
+                return seen

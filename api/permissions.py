@@ -33,6 +33,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Mutation.redeemPoints": TILLS,
     "Mutation.adjustPoints": MANAGERS,
     "Mutation.bulkAwardPoints": MANAGERS,
+    "Mutation.reverseBulkAward": MANAGERS,
     "Mutation.showOnDisplay": TILLS,
     "Mutation.clearDisplay": TILLS,
     "Mutation.checkout": TILLS,

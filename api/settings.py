@@ -81,6 +81,17 @@ class Settings(BaseSettings):
         description="Refunds give back points spent on the sale, in proportion to the money "
         "refunded",
     )
+    points_expiry: Literal["never", "earned", "inactivity"] = Field(
+        default="never",
+        description="never; earned: points expire points_expiry_months after they were "
+        "earned, oldest first; inactivity: the whole balance expires after "
+        "points_expiry_months without a sale or redemption",
+    )
+    points_expiry_months: int = Field(default=12, ge=1, le=120)
+    expiry_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often each process runs expiry"
+    )
+    expiry_batch_size: int = Field(default=500, ge=1, le=10_000)
     default_phone_region: str | None = Field(
         default=None,
         description="ISO country (e.g. GB) for phone numbers typed without a country code",

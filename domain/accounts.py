@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from domain.errors import InsufficientPoints, InvalidInput
 from domain.ledger import (
     ADJUSTMENTS,
+    BREAKAGE,
     POINTS_ISSUED,
     POINTS_REDEEMED,
     JournalEntry,
@@ -82,6 +83,24 @@ class Account:
         the shortfall is owed. Points owed are paid off by the customer's next credits, points
         given back by a refund included (never lost, never counted twice).
         """
+        return self._reversal(taken_back, given_back, movement, reverses_entry_id, POINTS_ISSUED)
+
+    def reverse_award(
+        self, points: int, movement: Movement, campaign_id: str | None, reverses_entry_id: int
+    ) -> tuple[Account, JournalEntry]:
+        """Take back a bulk award, to its campaign's account; spent points become owed."""
+        return self._reversal(
+            points, 0, movement, reverses_entry_id, promotions_account(campaign_id)
+        )
+
+    def _reversal(
+        self,
+        taken_back: int,
+        given_back: int,
+        movement: Movement,
+        reverses_entry_id: int,
+        taken_to: str,
+    ) -> tuple[Account, JournalEntry]:
         due = taken_back - given_back
         shortfall = max(0, due - self.balance)
         paid_off = min(max(0, -due), self.points_owed)
@@ -95,7 +114,7 @@ class Account:
             JournalLine(account, amount)
             for account, amount in (
                 (customer_account(self.customer_id), delta),
-                (POINTS_ISSUED, taken_back),
+                (taken_to, taken_back),
                 (POINTS_REDEEMED, -given_back),
                 (owed_account(self.customer_id), paid_off - shortfall),
             )
@@ -103,6 +122,13 @@ class Account:
         )
         entry = changed._entry(TransactionKind.REVERSAL, delta, movement, lines)
         return changed, replace(entry, reverses_entry_id=reverses_entry_id)
+
+    def expire(self, points: int, movement: Movement) -> tuple[Account, JournalEntry]:
+        """Points that expired unspent leave the balance for the breakage account."""
+        points = min(points, self.balance)
+        changed = self._moved(-points)
+        lines = transfer(self.customer_id, -points, BREAKAGE)
+        return changed, changed._entry(TransactionKind.EXPIRE, -points, movement, lines)
 
     def redeem(
         self, points: int, movement: Movement, reward_id: str | None = None

@@ -169,6 +169,7 @@ class BulkAward:
     created_at: datetime
     completed_at: datetime | None
     created_by: Actor | None = None
+    reverses_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,21 @@ class RecipientFailure:
     customer_id: str
     code: str
     message: str
+
+
+@dataclass(frozen=True)
+class ReverseBulkAward:
+    """Take a completed bulk award back from everyone it reached, as a job of its own."""
+
+    bulk_award_id: str
+    idempotency_key: str
+    reason: str
+    requested_at: datetime
+    actor: Actor | None = None
+
+    def fingerprint(self) -> str:
+        request: dict[str, object] = {"bulk_award_id": self.bulk_award_id, "reason": self.reason}
+        return fingerprint("reverseBulkAward", request)
 
 
 @dataclass(frozen=True)
@@ -200,9 +216,12 @@ def award_batch(
     batch: Sequence[Recipient],
     accounts: Mapping[str, Account],
     now: datetime,
+    reversed_entries: Mapping[Recipient, int] | None = None,
 ) -> BatchAwards:
     """Award every recipient of a batch against its account (a customer in two jobs of the
-    batch is awarded twice, one after the other); pure, so a batch is a few statements."""
+    batch is awarded twice, one after the other); pure, so a batch is a few statements.
+    A reversal job takes back instead, naming the entry of the award it reverses
+    (`reversed_entries`, by the reversal's recipient)."""
     current = dict(accounts)
     entries: list[JournalEntry] = []
     awarded: list[Recipient] = []
@@ -214,7 +233,11 @@ def award_batch(
             continue
         job = jobs[recipient.bulk_award_id]
         movement = Movement(None, None, None, job.idempotency_key, now, job.created_by, job.reason)
-        account, entry = account.award(job.points, movement, job.campaign_id)
+        if job.reverses_id is None:
+            account, entry = account.award(job.points, movement, job.campaign_id)
+        else:
+            original = (reversed_entries or {})[recipient]
+            account, entry = account.reverse_award(job.points, movement, job.campaign_id, original)
         current[recipient.customer_id] = account
         entries.append(entry)
         awarded.append(recipient)

@@ -22,6 +22,8 @@ from enum import StrEnum
 POINTS_ISSUED = "programme:points-issued"
 POINTS_REDEEMED = "programme:points-redeemed"
 ADJUSTMENTS = "programme:adjustments"
+# Points that expired unspent: the programme's breakage.
+BREAKAGE = "programme:breakage"
 
 
 def customer_account(customer_id: str) -> str:

@@ -15,6 +15,7 @@ from domain.customers import Customer
 from domain.displays import Display
 from domain.errors import DomainError, FieldPath
 from domain.events import Event
+from domain.expiry import ExpiryKind
 from domain.ledger import Actor, JournalEntry, PostedEntry
 from domain.rewards import Redemption, Reward
 from domain.rules import EarningRule
@@ -36,8 +37,11 @@ class CustomerRepository(Protocol):
     async def lock_account(self, customer_id: str) -> Account | None:
         """The account, locked against other writers until the unit of work ends."""
 
-    async def lock_accounts(self, customer_ids: Sequence[str]) -> dict[str, Account]:
-        """The accounts of those customers that exist, locked in the order given."""
+    async def lock_accounts(
+        self, customer_ids: Sequence[str], *, skip_locked: bool = False
+    ) -> dict[str, Account]:
+        """The accounts of those customers that exist, locked in id order; with
+        `skip_locked`, leaving out those another transaction holds."""
 
     async def account(self, customer_id: str) -> Account | None: ...
 
@@ -141,6 +145,16 @@ class BulkAwardRepository(Protocol):
         """Add the segment's customers as recipients, set-based; returns how many, which
         becomes the job's total."""
 
+    async def add_reversal_recipients(self, bulk_award_id: str, reversed_id: str) -> int:
+        """The customers the reversed job awarded become this job's recipients; returns how
+        many, which becomes the job's total."""
+
+    async def reversal_of(self, bulk_award_id: str) -> str | None:
+        """The job that reverses this one, if any."""
+
+    async def reversed_entries(self, batch: Sequence[Recipient]) -> dict[Recipient, int]:
+        """For recipients of reversal jobs: the entry of the award each one takes back."""
+
     async def next_batch(self, limit: int) -> list[Recipient]:
         """Pending recipients, locked for this unit of work; others' locked rows are skipped."""
 
@@ -155,6 +169,15 @@ class BulkAwardRepository(Protocol):
 
     async def settle(self, bulk_award_ids: Iterable[str], now: datetime) -> None:
         """Recount progress; a job with no pending recipient left is completed."""
+
+
+class ExpiryRepository(Protocol):
+    async def due(self, kind: ExpiryKind, cutoff: datetime, limit: int) -> list[str]:
+        """Customers who may have points to expire (checked again under their lock)."""
+
+    async def points_due(self, kind: ExpiryKind, account: Account, cutoff: datetime) -> int:
+        """The locked customer's points that have expired: those earned before the cutoff,
+        or (inactivity) the whole balance when there was no sale or redemption since."""
 
 
 class DisplayRepository(Protocol):
@@ -197,6 +220,9 @@ class UnitOfWork(Protocol):
 
     @property
     def displays(self) -> DisplayRepository: ...
+
+    @property
+    def expiry(self) -> ExpiryRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

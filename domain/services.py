@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,6 +14,7 @@ from domain.bulk_awards import (
     BulkAwardPoints,
     BulkAwardStatus,
     Recipient,
+    ReverseBulkAward,
     Segment,
     award_batch,
 )
@@ -34,6 +35,7 @@ from domain.errors import (
     refusal,
 )
 from domain.events import BalanceChanged
+from domain.expiry import ExpiryPolicy
 from domain.ledger import JournalEntry, PostedEntry
 from domain.ports import StoredOutcome, UnitOfWork
 from domain.rewards import Redemption, Reward, points_off, redemption_of
@@ -50,6 +52,7 @@ class Terms:
     point_value: Decimal = Decimal("0.01")
     earn_on_points_paid: bool = False
     refund_returns_redeemed_points: bool = True
+    expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,8 @@ async def award_next_batch(uow: UnitOfWork, batch_size: int, now: datetime) -> i
         # customers cannot deadlock each other.
         customer_ids = sorted({recipient.customer_id for recipient in batch})
         accounts = await uow.customers.lock_accounts(customer_ids)
-        awards = award_batch(jobs, batch, accounts, now)
+        reversed_entries = await uow.bulk_awards.reversed_entries(batch)
+        awards = award_batch(jobs, batch, accounts, now, reversed_entries)
         posted = await uow.journal.add_many(awards.entries)
         await uow.customers.save_accounts(awards.accounts)
         for entry in posted:
@@ -277,6 +281,56 @@ async def award_next_batch(uow: UnitOfWork, batch_size: int, now: datetime) -> i
         await uow.bulk_awards.settle(jobs, now)
         await uow.commit()
     return len(batch)
+
+
+async def reverse_bulk_award(uow: UnitOfWork, cmd: ReverseBulkAward) -> BulkAward:
+    """A job that takes the award back from each customer it reached (REVERSAL entries
+    pointing at each award; points already spent become owed, as with refunds)."""
+    async with uow:
+        original = await uow.bulk_awards.get(cmd.bulk_award_id)
+        job = _reversal_job(cmd, original)
+        previous = await uow.bulk_awards.claim(job, cmd.fingerprint())
+        if previous is not None:
+            return _same_job(*previous, fingerprint=cmd.fingerprint())
+        await _refuse_second_reversal(uow, cmd.bulk_award_id)
+        total = await uow.bulk_awards.add_reversal_recipients(job.id, cmd.bulk_award_id)
+        if total == 0:
+            await uow.bulk_awards.settle([job.id], cmd.requested_at)
+        await uow.commit()
+    return replace(job, total_customers=total)
+
+
+def _reversal_job(cmd: ReverseBulkAward, original: BulkAward | None) -> BulkAward:
+    field = ("input", "bulkAwardId")
+    if original is None:
+        raise InvalidInput(f"no bulk award {cmd.bulk_award_id}", field)
+    if original.reverses_id is not None:
+        raise InvalidInput("a reversal cannot itself be reversed", field)
+    if original.status is not BulkAwardStatus.COMPLETED:
+        raise InvalidInput("a bulk award can be reversed once it has completed", field)
+    return replace(
+        original,
+        id=str(uuid.uuid4()),
+        idempotency_key=cmd.idempotency_key,
+        status=BulkAwardStatus.PENDING,
+        reason=cmd.reason,
+        total_customers=0,
+        awarded_customers=0,
+        failed_customers=0,
+        created_at=cmd.requested_at,
+        completed_at=None,
+        created_by=cmd.actor,
+        reverses_id=original.id,
+    )
+
+
+async def _refuse_second_reversal(uow: UnitOfWork, bulk_award_id: str) -> None:
+    earlier = await uow.bulk_awards.reversal_of(bulk_award_id)
+    if earlier is not None:
+        raise InvalidInput(
+            f"bulk award {bulk_award_id} was reversed already, by {earlier}",
+            ("input", "bulkAwardId"),
+        )
 
 
 async def _jobs_of(uow: UnitOfWork, batch: Sequence[Recipient]) -> dict[str, BulkAward]:

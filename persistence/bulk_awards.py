@@ -6,11 +6,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Subquery, func, insert, literal, select, update
+from sqlalchemy import Select, Subquery, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.bulk_awards import BulkAward, BulkAwardStatus, Recipient, RecipientStatus, Segment
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
 from persistence.models import BulkAwardRecipientRow, BulkAwardRow, CustomerRow, SaleRow
 from persistence.repositories import actor_columns, actor_of, insert_or_ignore
 
@@ -21,12 +22,18 @@ class SqlAlchemyBulkAwardRepository:
 
     async def claim(self, job: BulkAward, fingerprint: str) -> tuple[BulkAward, str] | None:
         """Create the job under its idempotency key, or return the job that holds the key."""
-        claimed = await self.session.execute(
-            insert_or_ignore(self.session, BulkAwardRow)
-            .values(_job_values(job, fingerprint))
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(BulkAwardRow.id)
-        )
+        try:
+            claimed = await self.session.execute(
+                insert_or_ignore(self.session, BulkAwardRow)
+                .values(_job_values(job, fingerprint))
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(BulkAwardRow.id)
+            )
+        except IntegrityError:
+            # Only the one-reversal-per-job constraint can clash here: a race lost.
+            raise InvalidInput(
+                f"bulk award {job.reverses_id} was reversed already", ("input", "bulkAwardId")
+            ) from None
         if claimed.first() is not None:
             return None
         query = select(BulkAwardRow).where(BulkAwardRow.idempotency_key == job.idempotency_key)
@@ -53,9 +60,14 @@ class SqlAlchemyBulkAwardRepository:
             func.row_number().over(order_by=chosen.c.id),
             literal(RecipientStatus.PENDING.value),
         )
+        return await self._add_recipients_from(bulk_award_id, numbered)
+
+    async def _add_recipients_from(
+        self, bulk_award_id: str, recipients: Select[str, str, int, str]
+    ) -> int:
         await self.session.execute(
             insert(BulkAwardRecipientRow).from_select(
-                ["bulk_award_id", "customer_id", "position", "status"], numbered
+                ["bulk_award_id", "customer_id", "position", "status"], recipients
             )
         )
         total = await self.session.scalar(
@@ -67,6 +79,50 @@ class SqlAlchemyBulkAwardRepository:
             .values(total_customers=total)
         )
         return int(total or 0)
+
+    async def add_reversal_recipients(self, bulk_award_id: str, reversed_id: str) -> int:
+        awarded = select(
+            literal(bulk_award_id),
+            BulkAwardRecipientRow.customer_id,
+            BulkAwardRecipientRow.position,
+            literal(RecipientStatus.PENDING.value),
+        ).where(
+            BulkAwardRecipientRow.bulk_award_id == reversed_id,
+            BulkAwardRecipientRow.status == RecipientStatus.AWARDED.value,
+        )
+        return await self._add_recipients_from(bulk_award_id, awarded)
+
+    async def reversal_of(self, bulk_award_id: str) -> str | None:
+        query = select(BulkAwardRow.id).where(BulkAwardRow.reverses_bulk_award_id == bulk_award_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def reversed_entries(self, batch: Sequence[Recipient]) -> dict[Recipient, int]:
+        jobs = {recipient.bulk_award_id for recipient in batch}
+        reversals = dict(
+            (
+                await self.session.execute(
+                    select(BulkAwardRow.id, BulkAwardRow.reverses_bulk_award_id).where(
+                        BulkAwardRow.id.in_(jobs), BulkAwardRow.reverses_bulk_award_id.is_not(None)
+                    )
+                )
+            ).all()
+        )
+        wanted = [r for r in batch if r.bulk_award_id in reversals]
+        if not wanted:
+            return {}
+        rows = await self.session.execute(
+            select(
+                BulkAwardRecipientRow.bulk_award_id,
+                BulkAwardRecipientRow.customer_id,
+                BulkAwardRecipientRow.entry_id,
+            ).where(
+                BulkAwardRecipientRow.bulk_award_id.in_(set(reversals.values())),
+                BulkAwardRecipientRow.customer_id.in_({r.customer_id for r in wanted}),
+            )
+        )
+        entries = {(job, customer): entry for job, customer, entry in rows if entry is not None}
+        found = {r: entries.get((str(reversals[r.bulk_award_id]), r.customer_id)) for r in wanted}
+        return {recipient: entry for recipient, entry in found.items() if entry is not None}
 
     async def next_batch(self, limit: int) -> list[Recipient]:
         """Pending recipients, oldest job first, locked; rows another worker holds are skipped."""
@@ -181,6 +237,7 @@ def _job_values(job: BulkAward, fingerprint: str) -> dict[str, Any]:
         "created_at": job.created_at,
         "completed_at": job.completed_at,
         **actor_columns("created_by", job.created_by),
+        "reverses_bulk_award_id": job.reverses_id,
     }
 
 
@@ -198,4 +255,5 @@ def bulk_award_of(row: BulkAwardRow) -> BulkAward:
         created_at=row.created_at,
         completed_at=row.completed_at,
         created_by=actor_of(row.created_by_staff, row.created_by_role, row.created_by_terminal),
+        reverses_id=row.reverses_bulk_award_id,
     )

@@ -275,6 +275,7 @@ class BulkAwardRow(Base):
     created_by_staff: Mapped[str | None] = mapped_column(String(100))
     created_by_role: Mapped[str | None] = mapped_column(String(16))
     created_by_terminal: Mapped[str | None] = mapped_column(String(100))
+    reverses_bulk_award_id: Mapped[str | None] = mapped_column(String(36), unique=True)
 
 
 class BulkAwardRecipientRow(Base):
@@ -290,6 +291,24 @@ class BulkAwardRecipientRow(Base):
     failure_code: Mapped[str | None] = mapped_column(String(40))
     failure_message: Mapped[str | None] = mapped_column(String(200))
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entries.id"))
+
+
+class PointLotRow(Base):
+    """Points credited together, and how many of them are left: debits take the oldest
+    first, and expiry takes those older than the programme allows."""
+
+    __tablename__ = "point_lots"
+    __table_args__ = (
+        Index("ix_point_lots_customer_id_earned_at", "customer_id", "earned_at"),
+        Index("ix_point_lots_earned_at_open", "earned_at", "remaining"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    earned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    points: Mapped[int]
+    remaining: Mapped[int]
 
 
 class OutboxRow(Base):

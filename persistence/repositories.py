@@ -24,6 +24,7 @@ from domain.ledger import (
 )
 from domain.ports import StoredOutcome
 from domain.stores import Store
+from persistence import lots
 from persistence.models import (
     Base,
     CustomerRow,
@@ -88,12 +89,14 @@ class SqlAlchemyCustomerRepository:
         row = (await self.session.execute(query)).scalar_one_or_none()
         return None if row is None else _account(row)
 
-    async def lock_accounts(self, customer_ids: Sequence[str]) -> dict[str, Account]:
+    async def lock_accounts(
+        self, customer_ids: Sequence[str], *, skip_locked: bool = False
+    ) -> dict[str, Account]:
         query = (
             select(CustomerRow)
             .where(CustomerRow.id.in_(customer_ids))
             .order_by(CustomerRow.id)
-            .with_for_update()
+            .with_for_update(skip_locked=skip_locked)
         )
         rows = (await self.session.execute(query)).scalars()
         return {row.id: _account(row) for row in rows}
@@ -161,14 +164,7 @@ class SqlAlchemyJournalRepository:
         self.session = session
 
     async def add(self, entry: JournalEntry) -> PostedEntry:
-        row = _entry_row(entry)
-        self.session.add(row)
-        await self.session.flush()
-        self.session.add_all(
-            JournalLineRow(entry_id=row.id, account=line.account, amount=line.amount)
-            for line in entry.lines
-        )
-        return PostedEntry(row.id, entry)
+        return (await self.add_many([entry]))[0]
 
     async def add_many(self, entries: Sequence[JournalEntry]) -> list[PostedEntry]:
         if not entries:
@@ -187,6 +183,7 @@ class SqlAlchemyJournalRepository:
         ]
         if lines:
             await self.session.execute(insert(JournalLineRow), lines)
+        await lots.follow(self.session, posted)
         return posted
 
     async def get(self, entry_id: int) -> PostedEntry | None:
@@ -197,10 +194,6 @@ class SqlAlchemyJournalRepository:
             select(JournalLineRow).where(JournalLineRow.entry_id == entry_id)
         )
         return posted_entry(row, [JournalLine(r.account, r.amount) for r in lines.scalars()])
-
-
-def _entry_row(entry: JournalEntry) -> JournalEntryRow:
-    return JournalEntryRow(**_entry_values(entry))
 
 
 def _entry_values(entry: JournalEntry) -> dict[str, Any]:

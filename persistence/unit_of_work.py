@@ -15,6 +15,7 @@ from persistence import outbox
 from persistence.bulk_awards import SqlAlchemyBulkAwardRepository
 from persistence.database import Database
 from persistence.displays import SqlAlchemyDisplayRepository
+from persistence.expiry import SqlAlchemyExpiryRepository
 from persistence.programme import (
     SqlAlchemyRedemptionRepository,
     SqlAlchemyRewardRepository,
@@ -66,6 +67,7 @@ class SqlAlchemyUnitOfWork:
         self.idempotency = SqlAlchemyIdempotencyRepository(session)
         self.bulk_awards = SqlAlchemyBulkAwardRepository(session)
         self.displays = SqlAlchemyDisplayRepository(session)
+        self.expiry = SqlAlchemyExpiryRepository(session)
 
     async def __aexit__(
         self,

@@ -16,7 +16,7 @@ import strawberry
 from api.context import Info
 from api.permissions import GUARDED, require_store
 from api.resolvers.programme import ProgrammeMutations
-from api.types.bulk_awards import BulkAward, BulkAwardInput
+from api.types.bulk_awards import BulkAward, BulkAwardInput, ReverseBulkAwardInput
 from api.types.customers import Customer
 from api.types.displays import (
     ClearDisplayInput,
@@ -171,6 +171,23 @@ class Mutation(ProgrammeMutations):
             command = input.to_command(context.now(), context.actor())
             _require_segment_scope(info, command.segment)
             job = await services.bulk_award_points(context.uow(), command)
+        except DomainError as error:
+            return BulkAwardPayload.failed(error)
+        context.services.worker.wake()
+        return BulkAwardPayload(bulk_award=BulkAward.of(job))
+
+    @strawberry.mutation(
+        description="Take a completed bulk award back from everyone it reached, as a job: "
+        "a REVERSAL entry each, pointing at their award. Points already spent become owed.",
+        permission_classes=GUARDED,
+    )
+    async def reverse_bulk_award(
+        self, info: Info, input: ReverseBulkAwardInput
+    ) -> BulkAwardPayload:
+        context = info.context
+        try:
+            command = input.to_command(context.now(), context.actor())
+            job = await services.reverse_bulk_award(context.uow(), command)
         except DomainError as error:
             return BulkAwardPayload.failed(error)
         context.services.worker.wake()

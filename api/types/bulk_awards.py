@@ -82,6 +82,22 @@ class BulkAwardInput:
         )
 
 
+@strawberry.input(description="Take a completed bulk award back from everyone it reached.")
+class ReverseBulkAwardInput:
+    bulk_award_id: strawberry.ID
+    idempotency_key: str
+    reason: str
+
+    def to_command(self, now: datetime, actor: Actor) -> bulk_awards.ReverseBulkAward:
+        return bulk_awards.ReverseBulkAward(
+            bulk_award_id=str(self.bulk_award_id),
+            idempotency_key=idempotency_key(self.idempotency_key),
+            reason=bulk_awards.reason(self.reason),
+            requested_at=now,
+            actor=actor,
+        )
+
+
 @strawberry.type(description="A customer a bulk award could not be given to, and why.")
 class BulkAwardFailure:
     customer_id: strawberry.ID
@@ -101,6 +117,9 @@ class BulkAward:
     failed_customers: int
     created_at: datetime
     completed_at: datetime | None
+    reverses_bulk_award_id: strawberry.ID | None = strawberry.field(
+        description="For a reversal: the bulk award it takes back."
+    )
 
     @strawberry.field(description="Customers not awarded (unknown ids), first 1000 in list order.")
     async def failures(self, info: Info) -> list[BulkAwardFailure]:
@@ -128,4 +147,7 @@ class BulkAward:
             failed_customers=job.failed_customers,
             created_at=job.created_at,
             completed_at=job.completed_at,
+            reverses_bulk_award_id=None
+            if job.reverses_id is None
+            else strawberry.ID(job.reverses_id),
         )

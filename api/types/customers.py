@@ -11,7 +11,9 @@ from api.context import Info
 from api.errors import ClientError
 from api.types.transactions import PointsTransactionConnection, decode_cursor
 from domain.errors import DomainError, InvalidInput
+from domain.expiry import Expiring
 from persistence import queries
+from persistence.expiry import expiring_next
 from persistence.queries import CustomerView
 
 MAX_PAGE_SIZE = 100
@@ -51,6 +53,24 @@ class Customer:
     )
     def phone(self, info: Info) -> str | None:
         return _shown(info, self.stored_phone, mask_phone)
+
+    @strawberry.field(
+        description="The points that expire next under the programme's expiry policy "
+        "(null when none will)."
+    )
+    async def points_expiring_next(self, info: Info) -> int | None:
+        expiring = await self._expiring(info)
+        return None if expiring is None else expiring.points
+
+    @strawberry.field(description="When pointsExpiringNext expire.")
+    async def points_expire_at(self, info: Info) -> datetime | None:
+        expiring = await self._expiring(info)
+        return None if expiring is None else expiring.at
+
+    async def _expiring(self, info: Info) -> Expiring | None:
+        policy = info.context.terms().expiry
+        async with info.context.database.reading() as session:
+            return await expiring_next(session, str(self.id), self.balance, policy)
 
     @strawberry.field(description="Newest first.")
     async def transactions(

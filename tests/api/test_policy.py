@@ -85,6 +85,11 @@ SAMPLES: dict[str, Sample] = {
         'customerIds: [$id], points: 5, reason: "promo"}) { userErrors { code } } }',
         {},
     ),
+    "Mutation.reverseBulkAward": Sample(
+        'mutation($key: String!) { reverseBulkAward(input: {bulkAwardId: "none", '
+        'idempotencyKey: $key, reason: "mistake"}) { userErrors { code } } }',
+        {},
+    ),
     "Mutation.showOnDisplay": Sample(
         "mutation($id: ID!) { showOnDisplay(input: "
         '{terminalId: "T1", storeId: "S1", customerId: $id}) { userErrors { code } } }',
