@@ -25,6 +25,8 @@ async def expire_points(
     cutoff = policy.cutoff(now)
     async with uow:
         candidates = await uow.expiry.due(policy.kind, cutoff, batch_size)
+        if not candidates:
+            return 0
         accounts = await uow.customers.lock_accounts(candidates, skip_locked=True)
         movement = Movement(None, None, None, None, now, None, policy.reason(now))
         entries: list[JournalEntry] = []

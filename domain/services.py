@@ -264,6 +264,8 @@ async def award_next_batch(uow: UnitOfWork, batch_size: int, now: datetime) -> i
     """Award one batch of pending recipients in one transaction; returns how many were done."""
     async with uow:
         batch = await uow.bulk_awards.next_batch(batch_size)
+        if not batch:
+            return 0
         jobs = await _jobs_of(uow, batch)
         # Customers are locked in one order by every worker, so two jobs that share
         # customers cannot deadlock each other.
