@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -30,13 +30,17 @@ class ExpiryPolicy:
     months: int = 12
 
     def cutoff(self, now: datetime) -> datetime:
-        """Points earned (or, for inactivity, last activity) before this have expired."""
+        """Points earned (or, for inactivity, last activity) at or before this have expired."""
         return months_after(now, -self.months)
 
-    def expires_at(self, earned_or_active_at: datetime) -> datetime | None:
-        if self.kind is ExpiryKind.NEVER:
-            return None
-        return months_after(earned_or_active_at, self.months)
+    def expires_at(self, earned_or_active_at: datetime) -> datetime:
+        """The first moment `cutoff` reaches `earned_or_active_at`: the same day `months`
+        later, or, where that month is too short (29 February + 12 months), the start of
+        the day after its last day."""
+        later = months_after(earned_or_active_at, self.months)
+        if later.day == earned_or_active_at.day:
+            return later
+        return datetime.combine(later.date() + timedelta(days=1), time.min, later.tzinfo)
 
     def reason(self, now: datetime) -> str:
         if self.kind is ExpiryKind.INACTIVITY:

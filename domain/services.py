@@ -291,14 +291,16 @@ async def reverse_bulk_award(uow: UnitOfWork, cmd: ReverseBulkAward) -> BulkAwar
     async with uow:
         original = await uow.bulk_awards.get(cmd.bulk_award_id)
         job = _reversal_job(cmd, original)
+        # A second reversal of the same award, under another key, is refused by the claim.
         previous = await uow.bulk_awards.claim(job, cmd.fingerprint())
         if previous is not None:
             return _same_job(*previous, fingerprint=cmd.fingerprint())
-        await _refuse_second_reversal(uow, cmd.bulk_award_id)
         total = await uow.bulk_awards.add_reversal_recipients(job.id, cmd.bulk_award_id)
         if total == 0:
             await uow.bulk_awards.settle([job.id], cmd.requested_at)
         await uow.commit()
+    if total == 0:
+        return replace(job, status=BulkAwardStatus.COMPLETED, completed_at=cmd.requested_at)
     return replace(job, total_customers=total)
 
 
@@ -324,15 +326,6 @@ def _reversal_job(cmd: ReverseBulkAward, original: BulkAward | None) -> BulkAwar
         created_by=cmd.actor,
         reverses_id=original.id,
     )
-
-
-async def _refuse_second_reversal(uow: UnitOfWork, bulk_award_id: str) -> None:
-    earlier = await uow.bulk_awards.reversal_of(bulk_award_id)
-    if earlier is not None:
-        raise InvalidInput(
-            f"bulk award {bulk_award_id} was reversed already, by {earlier}",
-            ("input", "bulkAwardId"),
-        )
 
 
 async def _jobs_of(uow: UnitOfWork, batch: Sequence[Recipient]) -> dict[str, BulkAward]:

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts import Account
-from domain.expiry import Expiring, ExpiryKind, ExpiryPolicy, months_after
+from domain.expiry import Expiring, ExpiryKind, ExpiryPolicy
 from domain.ledger import TransactionKind
 from persistence import lots
 from persistence.models import CustomerRow, JournalEntryRow
@@ -17,11 +17,11 @@ ACTIVITY = (TransactionKind.EARN.value, TransactionKind.REDEEM.value)
 
 
 def active_since(cutoff: datetime) -> ColumnElement[bool]:
-    """The customer earned or redeemed at or after `cutoff`."""
+    """The customer earned or redeemed after `cutoff`."""
     return exists().where(
         JournalEntryRow.customer_id == CustomerRow.id,
         JournalEntryRow.kind.in_(ACTIVITY),
-        JournalEntryRow.created_at >= cutoff,
+        JournalEntryRow.created_at > cutoff,
     )
 
 
@@ -34,7 +34,7 @@ class SqlAlchemyExpiryRepository:
             return await lots.earned_before(self.session, cutoff, limit)
         query = (
             select(CustomerRow.id)
-            .where(CustomerRow.balance > 0, CustomerRow.enrolled_at < cutoff)
+            .where(CustomerRow.balance > 0, CustomerRow.enrolled_at <= cutoff)
             .where(~active_since(cutoff))
             .order_by(CustomerRow.id)
             .limit(limit)
@@ -46,7 +46,7 @@ class SqlAlchemyExpiryRepository:
             return await lots.open_before(self.session, account.customer_id, cutoff)
         query = select(CustomerRow.id).where(
             CustomerRow.id == account.customer_id,
-            CustomerRow.enrolled_at < cutoff,
+            CustomerRow.enrolled_at <= cutoff,
             ~active_since(cutoff),
         )
         inactive = (await self.session.execute(query)).first() is not None
@@ -64,7 +64,7 @@ async def expiring_next(
         if oldest is None:
             return None
         earned_at, points = oldest
-        return Expiring(points, months_after(earned_at, policy.months))
+        return Expiring(points, policy.expires_at(earned_at))
     last = await session.scalar(
         select(func.max(JournalEntryRow.created_at)).where(
             JournalEntryRow.customer_id == customer_id, JournalEntryRow.kind.in_(ACTIVITY)
@@ -73,4 +73,4 @@ async def expiring_next(
     since = last or await session.scalar(
         select(CustomerRow.enrolled_at).where(CustomerRow.id == customer_id)
     )
-    return None if since is None else Expiring(balance, months_after(since, policy.months))
+    return None if since is None else Expiring(balance, policy.expires_at(since))

@@ -34,11 +34,34 @@ async def follow(session: AsyncSession, posted: Sequence[PostedEntry]) -> None:
         if delta > 0:
             credits.append(_lot(item, delta))
         elif delta < 0:
-            debits[item.entry.customer_id] -= delta
+            debits[item.entry.customer_id] += await _take_back(session, item, -delta)
     if credits:
         await session.execute(insert(PointLotRow), credits)
-    if debits:
+    if any(debits.values()):
         await _take(session, debits)
+
+
+async def _take_back(session: AsyncSession, posted: PostedEntry, points: int) -> int:
+    """A reversal takes its points back from the lot of the entry it reverses first (so a
+    return cannot renew older points about to expire); returns what is left to take."""
+    reversed_id = posted.entry.reverses_entry_id
+    if reversed_id is None:
+        return points
+    lot = (
+        await session.execute(
+            select(PointLotRow.id, PointLotRow.remaining).where(
+                PointLotRow.entry_id == reversed_id, PointLotRow.remaining > 0
+            )
+        )
+    ).first()
+    if lot is None:
+        return points
+    lot_id, remaining = int(lot[0]), int(lot[1])
+    taken = min(points, remaining)
+    await session.execute(
+        update(PointLotRow).where(PointLotRow.id == lot_id).values(remaining=remaining - taken)
+    )
+    return points - taken
 
 
 def _lot(posted: PostedEntry, points: int) -> dict[str, object]:
@@ -69,10 +92,10 @@ async def _take(session: AsyncSession, debits: dict[str, int]) -> None:
 
 
 async def earned_before(session: AsyncSession, cutoff: datetime, limit: int) -> list[str]:
-    """Customers holding points earned before `cutoff` (candidates for expiry)."""
+    """Customers holding points earned at or before `cutoff` (candidates for expiry)."""
     rows = await session.execute(
         select(PointLotRow.customer_id)
-        .where(PointLotRow.remaining > 0, PointLotRow.earned_at < cutoff)
+        .where(PointLotRow.remaining > 0, PointLotRow.earned_at <= cutoff)
         .group_by(PointLotRow.customer_id)
         .order_by(PointLotRow.customer_id)
         .limit(limit)
@@ -81,12 +104,12 @@ async def earned_before(session: AsyncSession, cutoff: datetime, limit: int) -> 
 
 
 async def open_before(session: AsyncSession, customer_id: str, cutoff: datetime) -> int:
-    """The customer's points earned before `cutoff` and not yet spent."""
+    """The customer's points earned at or before `cutoff` and not yet spent."""
     total = await session.scalar(
         select(func.coalesce(func.sum(PointLotRow.remaining), 0)).where(
             PointLotRow.customer_id == customer_id,
             PointLotRow.remaining > 0,
-            PointLotRow.earned_at < cutoff,
+            PointLotRow.earned_at <= cutoff,
         )
     )
     return int(total or 0)

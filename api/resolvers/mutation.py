@@ -204,8 +204,12 @@ def _require_segment_scope(info: Info, segment: Segment | None) -> None:
             "a segment beyond your stores needs an admin: name your storeIds",
             ("input", "segment", "storeIds"),
         )
-    for store_id in sorted(segment.store_ids):
-        require_store(info, store_id)
+    outside = sorted(store for store in segment.store_ids if not principal.may_act_in(store))
+    if outside:
+        raise Forbidden(
+            f"this token does not cover store(s) {', '.join(outside)}",
+            ("input", "segment", "storeIds"),
+        )
 
 
 CommandT_co = TypeVar("CommandT_co", covariant=True)
