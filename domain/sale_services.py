@@ -52,6 +52,7 @@ class EarnPreview:
 class CheckoutResult:
     earned: PointsResult
     redeemed: PostedEntry | None
+    amount_due: Decimal
 
 
 @dataclass(frozen=True)
@@ -60,9 +61,8 @@ class RefundResult:
     refund: Refund
 
 
-def amount_due(cmd: Checkout, result: CheckoutResult) -> Decimal:
+def amount_due(cmd: Checkout, redemption: Redemption | None) -> Decimal:
     """What the customer pays in money: the sale's total less what points took off."""
-    redemption = result.earned.redemption
     off = Decimal(0) if redemption is None else redemption.discount_amount or Decimal(0)
     return max(Decimal(0), sale_total(cmd.lines) - off)
 
@@ -133,7 +133,8 @@ async def checkout(uow: UnitOfWork, cmd: Checkout, terms: Terms) -> CheckoutResu
     async with uow:
         previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
         if previous is not None:
-            return await _replay_checkout(uow, await replay(uow, previous, cmd.fingerprint()))
+            earned = await replay(uow, previous, cmd.fingerprint())
+            return await _replay_checkout(uow, cmd, earned)
         await require_store(uow, cmd.store_id)
         account = await lock_account(uow, cmd.customer_id)
         try:
@@ -150,13 +151,15 @@ async def checkout(uow: UnitOfWork, cmd: Checkout, terms: Terms) -> CheckoutResu
         posted = await post_once(uow, account, entry)
         await uow.sales.record(_recorded(cmd, posted, calculation, discount, redeemed))
         await uow.commit()
-    return CheckoutResult(PointsResult(posted, account, redemption), redeemed)
+    due = amount_due(cmd, redemption)
+    return CheckoutResult(PointsResult(posted, account, redemption), redeemed, due)
 
 
-async def _replay_checkout(uow: UnitOfWork, earned: PointsResult) -> CheckoutResult:
+async def _replay_checkout(uow: UnitOfWork, cmd: Checkout, earned: PointsResult) -> CheckoutResult:
     redeemed = await uow.sales.redeem_entry_of(earned.posted.id)
     redemption = None if redeemed is None else await uow.redemptions.get(redeemed.id)
-    return CheckoutResult(replace(earned, redemption=redemption), redeemed)
+    due = amount_due(cmd, redemption)
+    return CheckoutResult(replace(earned, redemption=redemption), redeemed, due)
 
 
 async def _spend(

@@ -39,13 +39,11 @@ from api.types.payloads import (
     StorePayload,
 )
 from api.types.sales import CheckoutInput, CheckoutPayload, RefundPayload, RefundSaleInput
-from api.types.scalars import money
 from domain import display_services, sale_services, services
 from domain.bulk_awards import Segment
 from domain.errors import DomainError, Forbidden
 from domain.ledger import Actor
 from domain.ports import UnitOfWork
-from domain.sale_services import amount_due
 from persistence import queries
 from persistence.queries import CustomerView, TransactionView
 
@@ -102,14 +100,11 @@ class Mutation(ProgrammeMutations):
         permission_classes=GUARDED,
     )
     async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
-        context = info.context
         try:
-            require_store(info, str(input.store_id))
-            command = input.to_command(context.now(), context.actor())
-            result = await sale_services.checkout(context.uow(), command, context.terms())
+            result = await _in_store(info, input, sale_services.checkout)
         except DomainError as error:
             return CheckoutPayload.failed(error)
-        return CheckoutPayload.succeeded(result, money(amount_due(command, result)))
+        return CheckoutPayload.succeeded(result)
 
     @strawberry.mutation(
         description="Refund a sale in full or by lines: takes back the points the returned "
@@ -117,11 +112,8 @@ class Mutation(ProgrammeMutations):
         permission_classes=GUARDED,
     )
     async def refund_sale(self, info: Info, input: RefundSaleInput) -> RefundPayload:
-        context = info.context
         try:
-            require_store(info, str(input.store_id))
-            command = input.to_command(context.now(), context.actor())
-            result = await sale_services.refund_sale(context.uow(), command, context.terms())
+            result = await _in_store(info, input, sale_services.refund_sale)
         except DomainError as error:
             return RefundPayload.failed(error)
         return RefundPayload.succeeded(result)
@@ -222,6 +214,22 @@ class StoreInput(Protocol[CommandT_co]):
     def store_id(self) -> strawberry.ID: ...
 
     def to_command(self, now: datetime, actor: Actor) -> CommandT_co: ...
+
+
+ResultT = TypeVar("ResultT")
+
+
+async def _in_store(
+    info: Info,
+    input: StoreInput[CommandT_co],
+    use_case: Callable[[UnitOfWork, CommandT_co, services.Terms], Awaitable[ResultT]],
+) -> ResultT:
+    """A sale's use case in a store of the caller's scope, as the caller, on the programme's
+    terms."""
+    context = info.context
+    require_store(info, str(input.store_id))
+    command = input.to_command(context.now(), context.actor())
+    return await use_case(context.uow(), command, context.terms())
 
 
 async def _move_points(

@@ -99,14 +99,14 @@ class CheckoutPayload:
         return await _customer(info, self.customer_id)
 
     @classmethod
-    def succeeded(cls, result: CheckoutResult, amount_due: DecimalText | None) -> CheckoutPayload:
+    def succeeded(cls, result: CheckoutResult) -> CheckoutPayload:
         earned = result.earned
         redeemed = None if result.redeemed is None else TransactionView.of(result.redeemed)
         return cls(
             earned=PointsTransaction.of(TransactionView.of(earned.posted)),
             redeemed=None if redeemed is None else PointsTransaction.of(redeemed),
             redemption=Redemption.of(earned.redemption),
-            amount_due=amount_due,
+            amount_due=money(result.amount_due),
             customer_id=earned.posted.entry.customer_id,
         )
 
