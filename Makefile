@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONTRACT := ../shared/api/check_contract.py
 
-.PHONY: run test install dev migrate schema lint format bench clean
+.PHONY: run test install dev migrate schema lint format bench bench-bulk clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ schema: dev
 # Subscription fan-out figures (see the README's Performance section).
 bench: dev
 	$(BIN)/python bench/fanout.py
+
+# 100,000 customers in one bulk award, on PostgreSQL (a database the benchmark may fill).
+BENCH_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1/bench_bulk
+bench-bulk: dev
+	$(BIN)/python bench/bulk_award.py --database-url $(BENCH_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from domain import expiry_services, services
+from domain import bulk_award_services, expiry_services
 from domain.expiry import ExpiryPolicy
 from domain.ports import EventPublisher
 from persistence import outbox
@@ -59,7 +59,7 @@ class BulkAwardWorker:
         """One batch; 0 when there was nothing to do or the batch failed (and was logged)."""
         try:
             uow = SqlAlchemyUnitOfWork(self._database, self._publisher)
-            return await services.award_next_batch(uow, self._batch_size, self._clock())
+            return await bulk_award_services.award_next_batch(uow, self._batch_size, self._clock())
         except Exception:
             logger.exception("a bulk award batch failed; it will be retried")
             await asyncio.sleep(RETRY_AFTER_FAILURE_SECONDS)

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         description="ISO country (e.g. GB) for phone numbers typed without a country code",
     )
     bulk_award_batch_size: int = Field(
-        default=200, ge=1, le=10_000, description="Recipients awarded per transaction"
+        default=1000, ge=1, le=10_000, description="Recipients awarded per transaction"
     )
     job_poll_seconds: float = Field(
         default=2.0, gt=0, description="How often an idle worker looks for jobs of other processes"

@@ -210,6 +210,17 @@ class BatchAwards:
     accounts: tuple[Account, ...]
     failed: tuple[tuple[Recipient, DomainError], ...]
 
+    def progress(self) -> dict[str, tuple[int, int]]:
+        """Per job: recipients awarded and failed in this batch."""
+        counts = {r.bulk_award_id: (0, 0) for r in (*self.awarded, *(f for f, _ in self.failed))}
+        for recipient in self.awarded:
+            done, failed = counts[recipient.bulk_award_id]
+            counts[recipient.bulk_award_id] = (done + 1, failed)
+        for recipient, _ in self.failed:
+            done, failed = counts[recipient.bulk_award_id]
+            counts[recipient.bulk_award_id] = (done, failed + 1)
+        return counts
+
 
 def award_batch(
     jobs: Mapping[str, BulkAward],

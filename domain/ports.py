@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -167,8 +167,9 @@ class BulkAwardRepository(Protocol):
     ) -> None:
         """Awarded recipients with their entry ids; failed ones with why."""
 
-    async def settle(self, bulk_award_ids: Iterable[str], now: datetime) -> None:
-        """Recount progress; a job with no pending recipient left is completed."""
+    async def settle(self, progress: Mapping[str, tuple[int, int]], now: datetime) -> None:
+        """Add a batch's (awarded, failed) to each job's progress; a job with no pending
+        recipient left is completed."""
 
 
 class ExpiryRepository(Protocol):

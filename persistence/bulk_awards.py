@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Subquery, func, insert, literal, select, update
+from sqlalchemy import (
+    Select,
+    Subquery,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.bulk_awards import BulkAward, BulkAwardStatus, Recipient, RecipientStatus, Segment
 from domain.errors import DomainError, InvalidInput
-from persistence.models import BulkAwardRecipientRow, BulkAwardRow, CustomerRow, SaleRow
+from persistence.models import (
+    BulkAwardRecipientRow,
+    BulkAwardRow,
+    CustomerRow,
+    SaleRow,
+    table_of,
+)
 from persistence.repositories import actor_columns, actor_of, insert_or_ignore
 
 
@@ -70,6 +87,9 @@ class SqlAlchemyBulkAwardRepository:
                 ["bulk_award_id", "customer_id", "position", "status"], recipients
             )
         )
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            # Fresh statistics, so batches use the index of pending recipients at once.
+            await self.session.execute(text("ANALYZE bulk_award_recipients"))
         total = await self.session.scalar(
             select(func.count()).where(BulkAwardRecipientRow.bulk_award_id == bulk_award_id)
         )
@@ -159,40 +179,50 @@ class SqlAlchemyBulkAwardRepository:
             }
             for recipient, error in failed
         ]
+        table = table_of(BulkAwardRecipientRow)
         for same_columns in _grouped_by_columns(rows):
-            await self.session.execute(update(BulkAwardRecipientRow), same_columns)
-
-    async def settle(self, bulk_award_ids: Iterable[str], now: datetime) -> None:
-        """Recount each job's progress from its recipients, and complete it when none is left."""
-        for bulk_award_id in sorted(set(bulk_award_ids)):
-            await self._settle(bulk_award_id, now)
-
-    async def _settle(self, bulk_award_id: str, now: datetime) -> None:
-        # Locking the job row orders concurrent settlements; the last one counts everything.
-        await self.session.execute(
-            select(BulkAwardRow.id).where(BulkAwardRow.id == bulk_award_id).with_for_update()
-        )
-        counts = dict(
-            (
-                await self.session.execute(
-                    select(BulkAwardRecipientRow.status, func.count())
-                    .where(BulkAwardRecipientRow.bulk_award_id == bulk_award_id)
-                    .group_by(BulkAwardRecipientRow.status)
+            values = [column for column in same_columns[0] if column not in RECIPIENT_KEY]
+            statement = (
+                update(table)
+                .where(
+                    table.c.bulk_award_id == bindparam("key_job"),
+                    table.c.customer_id == bindparam("key_customer"),
                 )
-            ).all()
-        )
-        pending = counts.get(RecipientStatus.PENDING.value, 0)
-        done = pending == 0
+                .values({column: bindparam(f"new_{column}") for column in values})
+            )
+            await self.session.execute(statement, [_keyed(row, values) for row in same_columns])
+
+    async def settle(self, progress: Mapping[str, tuple[int, int]], now: datetime) -> None:
+        for bulk_award_id in sorted(progress):
+            await self._settle(bulk_award_id, *progress[bulk_award_id], now)
+
+    async def _settle(self, bulk_award_id: str, awarded: int, failed: int, now: datetime) -> None:
+        # Updating the job row first takes its lock, so the check for pending recipients
+        # below sees every other worker's batch that settled before: the last one completes.
+        job = table_of(BulkAwardRow)
         await self.session.execute(
-            update(BulkAwardRow)
-            .where(BulkAwardRow.id == bulk_award_id)
+            update(job)
+            .where(job.c.id == bulk_award_id)
             .values(
-                awarded_customers=counts.get(RecipientStatus.AWARDED.value, 0),
-                failed_customers=counts.get(RecipientStatus.FAILED.value, 0),
-                status=(BulkAwardStatus.COMPLETED if done else BulkAwardStatus.RUNNING).value,
-                completed_at=now if done else None,
+                awarded_customers=job.c.awarded_customers + awarded,
+                failed_customers=job.c.failed_customers + failed,
+                status=BulkAwardStatus.RUNNING.value,
             )
         )
+        pending = await self.session.scalar(
+            select(
+                exists().where(
+                    BulkAwardRecipientRow.bulk_award_id == bulk_award_id,
+                    BulkAwardRecipientRow.status == RecipientStatus.PENDING.value,
+                )
+            )
+        )
+        if not pending:
+            await self.session.execute(
+                update(job)
+                .where(job.c.id == bulk_award_id)
+                .values(status=BulkAwardStatus.COMPLETED.value, completed_at=now)
+            )
 
 
 def _segment_query(segment: Segment) -> Subquery:
@@ -208,6 +238,15 @@ def _segment_query(segment: Segment) -> Subquery:
         recent = select(SaleRow.customer_id).where(SaleRow.occurred_at >= segment.inactive_since)
         query = query.where(CustomerRow.id.not_in(recent))
     return query.subquery()
+
+
+RECIPIENT_KEY = ("bulk_award_id", "customer_id")
+
+
+def _keyed(row: dict[str, Any], values: list[str]) -> dict[str, Any]:
+    """A row's parameters for an UPDATE by key (bind names must differ from columns)."""
+    keys = {"key_job": row["bulk_award_id"], "key_customer": row["customer_id"]}
+    return keys | {f"new_{column}": row[column] for column in values}
 
 
 def _recipient_key(recipient: Recipient) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import PostedEntry, customer_account
-from persistence.models import PointLotRow
+from persistence.models import PointLotRow, table_of
 
 
 def customer_delta(posted: PostedEntry) -> int:
@@ -36,7 +36,7 @@ async def follow(session: AsyncSession, posted: Sequence[PostedEntry]) -> None:
         elif delta < 0:
             debits[item.entry.customer_id] += await _take_back(session, item, -delta)
     if credits:
-        await session.execute(insert(PointLotRow), credits)
+        await session.execute(insert(table_of(PointLotRow)), credits)
     if any(debits.values()):
         await _take(session, debits)
 

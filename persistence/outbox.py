@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import BalanceChanged
 from persistence.database import Database
-from persistence.models import OutboxRow
+from persistence.models import OutboxRow, table_of
 from persistence.repositories import SqlAlchemyJournalRepository
 
 KEEP_PUBLISHED_FOR = timedelta(hours=1)
@@ -25,7 +25,7 @@ KEEP_PUBLISHED_FOR = timedelta(hours=1)
 
 async def add(session: AsyncSession, events: Sequence[BalanceChanged], now: datetime) -> list[int]:
     ids = await session.scalars(
-        insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True),
+        insert(table_of(OutboxRow)).returning(OutboxRow.id, sort_by_parameter_order=True),
         [{"entry_id": event.posted.id, "created_at": now} for event in events],
     )
     return list(ids)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +32,7 @@ from persistence.models import (
     JournalEntryRow,
     JournalLineRow,
     StoreRow,
+    table_of,
 )
 
 
@@ -93,13 +94,13 @@ class SqlAlchemyCustomerRepository:
         self, customer_ids: Sequence[str], *, skip_locked: bool = False
     ) -> dict[str, Account]:
         query = (
-            select(CustomerRow)
+            select(*ACCOUNT_COLUMNS)
             .where(CustomerRow.id.in_(customer_ids))
             .order_by(CustomerRow.id)
             .with_for_update(skip_locked=skip_locked)
         )
-        rows = (await self.session.execute(query)).scalars()
-        return {row.id: _account(row) for row in rows}
+        rows = await self.session.execute(query)
+        return {row.id: Account(*row) for row in rows}
 
     async def account(self, customer_id: str) -> Account | None:
         query = select(CustomerRow).where(CustomerRow.id == customer_id)
@@ -119,18 +120,25 @@ class SqlAlchemyCustomerRepository:
         )
 
     async def save_accounts(self, accounts: Sequence[Account]) -> None:
-        if accounts:
-            await self.session.execute(update(CustomerRow), [_account_values(a) for a in accounts])
+        if not accounts:
+            return
+        table = table_of(CustomerRow)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("key_id"))
+            .values({column: bindparam(f"new_{column}") for column in ACCOUNT_VALUES})
+        )
+        await self.session.execute(statement, [_account_values(a) for a in accounts])
+
+
+ACCOUNT_VALUES = ("balance", "balance_version", "lifetime_earned", "points_owed")
+ACCOUNT_COLUMNS = (CustomerRow.id, *(getattr(CustomerRow, name) for name in ACCOUNT_VALUES))
 
 
 def _account_values(account: Account) -> dict[str, Any]:
-    return {
-        "id": account.customer_id,
-        "balance": account.balance,
-        "balance_version": account.balance_version,
-        "lifetime_earned": account.lifetime_earned,
-        "points_owed": account.points_owed,
-    }
+    """Bind names differ from the columns, as an UPDATE by key needs."""
+    values = {f"new_{name}": getattr(account, name) for name in ACCOUNT_VALUES}
+    return {"key_id": account.customer_id, **values}
 
 
 def _duplicate(column: str) -> DuplicateCustomer:
@@ -170,7 +178,9 @@ class SqlAlchemyJournalRepository:
         if not entries:
             return []
         ids = await self.session.scalars(
-            insert(JournalEntryRow).returning(JournalEntryRow.id, sort_by_parameter_order=True),
+            insert(table_of(JournalEntryRow)).returning(
+                JournalEntryRow.id, sort_by_parameter_order=True
+            ),
             [_entry_values(entry) for entry in entries],
         )
         posted = [
@@ -182,7 +192,7 @@ class SqlAlchemyJournalRepository:
             for line in item.entry.lines
         ]
         if lines:
-            await self.session.execute(insert(JournalLineRow), lines)
+            await self.session.execute(insert(table_of(JournalLineRow)), lines)
         await lots.follow(self.session, posted)
         return posted
 

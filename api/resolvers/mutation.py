@@ -39,7 +39,7 @@ from api.types.payloads import (
     StorePayload,
 )
 from api.types.sales import CheckoutInput, CheckoutPayload, RefundPayload, RefundSaleInput
-from domain import display_services, sale_services, services
+from domain import bulk_award_services, display_services, sale_services, services
 from domain.bulk_awards import Segment
 from domain.errors import DomainError, Forbidden
 from domain.ledger import Actor
@@ -162,7 +162,7 @@ class Mutation(ProgrammeMutations):
         try:
             command = input.to_command(context.now(), context.actor())
             _require_segment_scope(info, command.segment)
-            job = await services.bulk_award_points(context.uow(), command)
+            job = await bulk_award_services.bulk_award_points(context.uow(), command)
         except DomainError as error:
             return BulkAwardPayload.failed(error)
         context.services.worker.wake()
@@ -179,7 +179,7 @@ class Mutation(ProgrammeMutations):
         context = info.context
         try:
             command = input.to_command(context.now(), context.actor())
-            job = await services.reverse_bulk_award(context.uow(), command)
+            job = await bulk_award_services.reverse_bulk_award(context.uow(), command)
         except DomainError as error:
             return BulkAwardPayload.failed(error)
         context.services.worker.wake()

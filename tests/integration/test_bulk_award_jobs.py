@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import services
+from domain import bulk_award_services, services
 from domain.bulk_awards import BulkAwardPoints
 from domain.commands import EnrollCustomer
 from domain.customers import Identifiers
@@ -60,7 +60,7 @@ async def enrol_many(database: Database, count: int) -> list[str]:
 
 async def start_job(database: Database, customer_ids: list[str], key: str = "job") -> str:
     command = BulkAwardPoints(key, tuple(customer_ids), 25, "promo", "CAMPAIGN-1", NOW)
-    job = await services.bulk_award_points(
+    job = await bulk_award_services.bulk_award_points(
         SqlAlchemyUnitOfWork(database, InProcessBroker(Hub())), command
     )
     return job.id
@@ -83,10 +83,12 @@ async def test_a_batch_killed_midway_awards_nobody_and_the_next_worker_finishes_
     await start_job(database, customers)
 
     with pytest.raises(WorkerDied):
-        await services.award_next_batch(DyingUnitOfWork(database, InProcessBroker(Hub())), 10, NOW)
+        await bulk_award_services.award_next_batch(
+            DyingUnitOfWork(database, InProcessBroker(Hub())), 10, NOW
+        )
     assert await award_entries_per_customer(database) == {}
 
-    while await services.award_next_batch(
+    while await bulk_award_services.award_next_batch(
         SqlAlchemyUnitOfWork(database, InProcessBroker(Hub())), 5, NOW
     ):
         pass
@@ -101,7 +103,7 @@ async def test_concurrent_workers_award_each_customer_exactly_once(database: Dat
 
     async def drain(worker_database: Database) -> None:
         uow = SqlAlchemyUnitOfWork(worker_database, InProcessBroker(Hub()))
-        while await services.award_next_batch(uow, 4, NOW):
+        while await bulk_award_services.award_next_batch(uow, 4, NOW):
             pass
 
     try:

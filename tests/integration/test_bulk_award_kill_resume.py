@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import services
+from domain import bulk_award_services
 from domain.bulk_awards import BulkAward, BulkAwardPoints, BulkAwardStatus, RecipientStatus, Segment
 from domain.ledger import TransactionKind
 from persistence.bulk_awards import SqlAlchemyBulkAwardRepository
@@ -108,7 +108,7 @@ async def start_job_for_everyone(database: Database) -> BulkAward:
         "kill-resume", (), POINTS, "promo", "CAMPAIGN-1", NOW, segment=Segment(everyone=True)
     )
     uow = SqlAlchemyUnitOfWork(database, InProcessBroker(Hub()))
-    job = await services.bulk_award_points(uow, command)
+    job = await bulk_award_services.bulk_award_points(uow, command)
     assert job.total_customers == CUSTOMERS
     return job
 

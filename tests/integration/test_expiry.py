@@ -17,7 +17,7 @@ from api import cli
 from api.app import create_app
 from api.auth import Role
 from api.settings import Settings
-from domain import expiry_services, sale_services, services
+from domain import bulk_award_services, expiry_services, sale_services, services
 from domain.bulk_awards import BulkAwardPoints
 from domain.commands import CreateStore, EarnPoints, EnrollCustomer, RedeemPoints, RefundSale
 from domain.customers import Identifiers
@@ -81,8 +81,8 @@ async def redeemed(database: Database, customer_id: str, points: int, at: dateti
 
 async def awarded(database: Database, customer_id: str, points: int, at: datetime) -> None:
     command = BulkAwardPoints(f"award-{customer_id}", (customer_id,), points, "promo", None, at)
-    await services.bulk_award_points(uow(database), command)
-    assert await services.award_next_batch(uow(database), 10, at) == 1
+    await bulk_award_services.bulk_award_points(uow(database), command)
+    assert await bulk_award_services.award_next_batch(uow(database), 10, at) == 1
 
 
 async def expire(database: Database, policy: ExpiryPolicy, now: datetime) -> int:

@@ -46,6 +46,13 @@ def upgrade() -> None:
             "ix_point_lots_earned_at_open", ["earned_at", "remaining"], unique=False
         )
 
+    op.create_index(
+        "ix_bulk_award_recipients_pending",
+        "bulk_award_recipients",
+        ["bulk_award_id", "position"],
+        postgresql_where=sa.text("status = 'PENDING'"),
+        sqlite_where=sa.text("status = 'PENDING'"),
+    )
     with op.batch_alter_table("bulk_awards", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("reverses_bulk_award_id", sa.String(length=36), nullable=True)
@@ -76,6 +83,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_bulk_award_recipients_pending", table_name="bulk_award_recipients")
     with op.batch_alter_table("bulk_awards", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("uq_bulk_awards_reverses_bulk_award_id"), type_="unique"
