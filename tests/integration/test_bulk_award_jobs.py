@@ -11,18 +11,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import bulk_award_services, services
-from domain.bulk_awards import BulkAwardPoints
+from domain.bulk_awards import BulkAwardPoints, Segment
 from domain.commands import EnrollCustomer
 from domain.customers import Identifiers
 from domain.ledger import JournalEntry, PostedEntry
 from persistence.database import Database
-from persistence.models import CustomerRow, JournalEntryRow, JournalLineRow
+from persistence.models import BulkAwardRow, CustomerRow, JournalEntryRow, JournalLineRow
 from persistence.repositories import SqlAlchemyJournalRepository
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from subscriptions.broker import InProcessBroker
 from subscriptions.hub import Hub
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+EVERYONE = Segment(everyone=True)
 
 
 class WorkerDied(Exception):
@@ -122,3 +123,37 @@ async def test_concurrent_workers_award_each_customer_exactly_once(database: Dat
         )
     assert balances == {25}
     assert promotions == -25 * 40
+
+
+@pytest.mark.parametrize("by_segment", [False, True], ids=["ids", "segment"])
+async def test_racing_requests_under_one_key_create_one_job_and_award_once(
+    database: Database, by_segment: bool
+) -> None:
+    customers = await enrol_many(database, 30)
+    if by_segment:
+        command = BulkAwardPoints("race", (), 25, "promo", None, NOW, segment=EVERYONE)
+    else:
+        command = BulkAwardPoints("race", tuple(customers), 25, "promo", None, NOW)
+    tills = [Database(database.url) for _ in range(8)]
+
+    async def request(till: Database) -> str:
+        uow = SqlAlchemyUnitOfWork(till, InProcessBroker(Hub()))
+        return (await bulk_award_services.bulk_award_points(uow, command)).id
+
+    try:
+        job_ids = await asyncio.gather(*(request(till) for till in tills))
+    finally:
+        for till in tills:
+            await till.dispose()
+    uow = SqlAlchemyUnitOfWork(database, InProcessBroker(Hub()))
+    while await bulk_award_services.award_next_batch(uow, 7, NOW):
+        pass
+
+    assert len(set(job_ids)) == 1
+    async with database.reading() as session:
+        jobs = await session.scalar(select(func.count()).select_from(BulkAwardRow))
+        job = await session.get(BulkAwardRow, job_ids[0])
+    assert jobs == 1
+    assert job is not None
+    assert (job.status, job.total_customers, job.awarded_customers) == ("COMPLETED", 30, 30)
+    assert await award_entries_per_customer(database) == dict.fromkeys(customers, 1)
