@@ -79,20 +79,14 @@ class Mutation(ProgrammeMutations):
         permission_classes=GUARDED,
     )
     async def earn_points(self, info: Info, input: EarnPointsInput) -> PointsPayload:
-        terms = info.context.terms()
-        return await _move_points(
-            info, input, lambda uow, command: sale_services.earn_points(uow, command, terms)
-        )
+        return await _move_points(info, input, sale_services.earn_points)
 
     @strawberry.mutation(
         description="Spend points, on a catalog reward or as a number of points.",
         permission_classes=GUARDED,
     )
     async def redeem_points(self, info: Info, input: RedeemPointsInput) -> PointsPayload:
-        terms = info.context.terms()
-        return await _move_points(
-            info, input, lambda uow, command: services.redeem_points(uow, command, terms)
-        )
+        return await _move_points(info, input, services.redeem_points)
 
     @strawberry.mutation(
         description="A completed sale, in one call: spend a reward or points on it and earn "
@@ -123,7 +117,9 @@ class Mutation(ProgrammeMutations):
         permission_classes=GUARDED,
     )
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> PointsPayload:
-        return await _move_points(info, input, services.adjust_points)
+        return await _move_points(
+            info, input, lambda uow, command, _terms: services.adjust_points(uow, command)
+        )
 
     @strawberry.mutation(
         description="Show a customer and what their cart will earn on a terminal's display.",
@@ -235,14 +231,11 @@ async def _in_store(
 async def _move_points(
     info: Info,
     input: StoreInput[CommandT_co],
-    use_case: Callable[[UnitOfWork, CommandT_co], Awaitable[services.PointsResult]],
+    use_case: Callable[[UnitOfWork, CommandT_co, services.Terms], Awaitable[services.PointsResult]],
 ) -> PointsPayload:
     """Earn, redeem or adjust in a store of the caller's scope, as the caller."""
-    context = info.context
     try:
-        require_store(info, str(input.store_id))
-        command = input.to_command(context.now(), context.actor())
-        result = await use_case(context.uow(), command)
+        result = await _in_store(info, input, use_case)
     except DomainError as error:
         return PointsPayload.failed(error)
     return PointsPayload.succeeded(TransactionView.of(result.posted), result.redemption)
