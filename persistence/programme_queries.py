@@ -104,7 +104,7 @@ class ContributionView:
 class SaleBreakdown:
     """Why a sale earned what it did: every line and every rule version's part."""
 
-    earn_entry_id: int
+    earn_entry_id: int | None  # None for a preview, recorded nowhere yet
     total: Decimal
     discount: Decimal
     points_redeemed: int

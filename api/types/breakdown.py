@@ -103,7 +103,9 @@ class PointsBreakdown:
             points_redeemed=sale.points_redeemed,
             lines=[BreakdownLine.of(line) for line in sale.lines],
             parts=[EarnPart.of(part) for part in sale.contributions],
-            transaction_id=strawberry.ID(str(sale.earn_entry_id)) if sale.earn_entry_id else None,
+            transaction_id=None
+            if sale.earn_entry_id is None
+            else strawberry.ID(str(sale.earn_entry_id)),
             refund_transaction_ids=[strawberry.ID(str(i)) for i in sale.refund_entry_ids],
         )
 
@@ -132,7 +134,7 @@ def preview_breakdown(calculation: EarnCalculation) -> PointsBreakdown:
     )
     total = sum((line.amount for line in lines), Decimal(0))
     return PointsBreakdown.of(
-        SaleBreakdown(0, total, Decimal(0), 0, calculation.points, lines, parts, ())
+        SaleBreakdown(None, total, Decimal(0), 0, calculation.points, lines, parts, ())
     )
 
 
