@@ -7,6 +7,7 @@ COPY api ./api
 COPY domain ./domain
 COPY persistence ./persistence
 COPY subscriptions ./subscriptions
+COPY workers ./workers
 RUN pip install --no-cache-dir . && useradd --create-home loyalty
 USER loyalty
 

@@ -39,14 +39,26 @@ def seed_demo(settings: Settings, _arguments: argparse.Namespace) -> int:
 
 
 def expire(settings: Settings, _arguments: argparse.Namespace) -> int:
-    from api.app import expire_due_points  # noqa: PLC0415
-
     if settings.points_expiry == "never":
         sys.stdout.write("LOYALTY_POINTS_EXPIRY is never: nothing expires.\n")
         return 0
     seen = asyncio.run(expire_due_points(settings))
     sys.stdout.write(f"Expiry done: {seen} customer(s) with points due looked at.\n")
     return 0
+
+
+async def expire_due_points(settings: Settings) -> int:
+    """One expiry run, publishing the balance changes as a server would."""
+    from api.services import build_services, close_services  # noqa: PLC0415
+
+    services = build_services(settings)
+    listener = asyncio.create_task(services.broker.run())
+    try:
+        return await services.expiry.expire_due()
+    finally:
+        listener.cancel()
+        await asyncio.gather(listener, return_exceptions=True)
+        await close_services(services)
 
 
 def token(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -1,51 +1,48 @@
-"""Per-request context: the application's services and per-request DataLoaders."""
+"""Per-request context: the caller, the application's services, and DataLoaders."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
-from api.auth import AuthenticationFailed, Principal, TokenIssuer
-from api.jobs import BulkAwardWorker, ExpiryWorker, OutboxRelay
-from api.rate_limit import RateLimits
+from api.auth import AuthenticationFailed, Principal
+from api.campaigns.loaders import FailuresLoader, failures_loader
+from api.customers.loaders import (
+    CustomersLoader,
+    ExpiringLoader,
+    customers_loader,
+    expiring_loader,
+)
+from api.points.loaders import BreakdownsLoader, breakdowns_loader
+from api.services import Services
 from api.settings import Settings
-from domain.expiry import ExpiryKind, ExpiryPolicy
 from domain.ledger import Actor
-from domain.services import Terms
-from persistence import queries
+from domain.programme import Terms
 from persistence.database import Database
-from persistence.queries import CustomerView
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
-from subscriptions.broker import Broker
-from subscriptions.hub import Hub
-
-
-def expiry_policy(settings: Settings) -> ExpiryPolicy:
-    return ExpiryPolicy(ExpiryKind(settings.points_expiry), settings.points_expiry_months)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
-class Services:
-    """Built once by the lifespan; shared by every request."""
+class Loaders:
+    """What a page of results asks of the database, one statement per kind however many
+    items ask. None caches: a later mutation in the request must see what it changed."""
 
-    settings: Settings
-    database: Database
-    hub: Hub
-    broker: Broker
-    worker: BulkAwardWorker
-    relay: OutboxRelay
-    expiry: ExpiryWorker
-    tokens: TokenIssuer
-    rate_limits: RateLimits
-    clock: Callable[[], datetime] = utc_now
+    customers: CustomersLoader
+    expiring: ExpiringLoader
+    breakdowns: BreakdownsLoader
+    failures: FailuresLoader
+
+    @classmethod
+    def of(cls, services: Services) -> Loaders:
+        database = services.database
+        return cls(
+            customers=customers_loader(database),
+            expiring=expiring_loader(database, services.terms.expiry),
+            breakdowns=breakdowns_loader(database),
+            failures=failures_loader(database),
+        )
 
 
 @dataclass
@@ -54,11 +51,10 @@ class Context:
     principal: Principal | None = None
     authentication_error: str = "authentication required"
     connection_params: dict[str, object] | None = None
-    customers: DataLoader[str, CustomerView | None] = field(init=False)
+    loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        # No cache: a later mutation in the same request must see the balance it changed.
-        self.customers = DataLoader(load_fn=self._load_customers, cache=False)
+        self.loaders = Loaders.of(self.services)
 
     @property
     def database(self) -> Database:
@@ -84,23 +80,11 @@ class Context:
         return self.principal.actor()
 
     def terms(self) -> Terms:
-        settings = self.settings
-        return Terms(
-            base_rate=settings.base_points_per_unit,
-            point_value=settings.point_value,
-            earn_on_points_paid=settings.earn_on_points_paid,
-            refund_returns_redeemed_points=settings.refund_returns_redeemed_points,
-            expiry=expiry_policy(settings),
-        )
+        return self.services.terms
 
     def uow(self, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
         services = self.services
         return SqlAlchemyUnitOfWork(services.database, services.broker, read_only=read_only)
-
-    async def _load_customers(self, ids: Sequence[str]) -> list[CustomerView | None]:
-        async with self.database.reading() as session:
-            found = await queries.customers_by_ids(session, ids)
-        return [found.get(customer_id) for customer_id in ids]
 
 
 Info = strawberry.Info[Context, None]

@@ -8,15 +8,15 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
-from api.app import database_for
 from api.auth import Role, TokenIssuer
+from api.services import database_for
 from api.settings import Settings
-from domain import programme_services, services
-from domain.commands import CreateStore, EnrollCustomer
-from domain.customers import Identifiers
+from domain.customers import EnrollCustomer, Identifiers
 from domain.programme import SaveEarningRule, SaveReward
 from domain.rewards import Reward, RewardKind
 from domain.rules import EarningRule, RuleKind
+from domain.stores import Store
+from domain.use_cases import customers, programme, stores
 from persistence.database import Database
 from persistence.models import StoreRow
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
@@ -124,17 +124,17 @@ def _write_tokens(settings: Settings, out: TextIO) -> None:
     issuer = TokenIssuer(settings.auth_secret.get_secret_value())
     now = datetime.now(UTC)
     out.write("\nTokens for trying it out (valid 30 days; `loyalty token --help` mints more):\n")
-    for role, staff, stores, terminal in DEMO_TOKENS:
+    for role, staff, scope, terminal in DEMO_TOKENS:
         minted = issuer.mint(
             role=role,
             staff_id=staff,
-            stores=stores,
+            stores=scope,
             terminal_id=terminal,
             now=now,
             ttl=DEMO_TOKEN_TTL,
         )
-        scope = ", ".join(stores) or "all stores"
-        out.write(f"\n  {role.value} ({scope}):\n  {minted}\n")
+        covered = ", ".join(scope) or "all stores"
+        out.write(f"\n  {role.value} ({covered}):\n  {minted}\n")
 
 
 async def _has_stores(database: Database) -> bool:
@@ -146,13 +146,13 @@ async def _seed(database: Database) -> None:
     broker = InProcessBroker(Hub())
     now = datetime.now(UTC)
     for code, name in STORES:
-        await services.create_store(SqlAlchemyUnitOfWork(database, broker), CreateStore(code, name))
+        await stores.create_store(SqlAlchemyUnitOfWork(database, broker), Store(code, name))
     for name, identifiers in CUSTOMERS:
         command = EnrollCustomer(name=name, identifiers=identifiers, enrolled_at=now)
-        await services.enroll_customer(SqlAlchemyUnitOfWork(database, broker), command)
+        await customers.enroll_customer(SqlAlchemyUnitOfWork(database, broker), command)
     for rule in RULES:
         save = SaveEarningRule(None, rule, now, None)
-        await programme_services.save_earning_rule(SqlAlchemyUnitOfWork(database, broker), save)
+        await programme.save_earning_rule(SqlAlchemyUnitOfWork(database, broker), save)
     for reward in REWARDS:
         add = SaveReward(reward, creating=True, saved_at=now)
-        await programme_services.save_reward(SqlAlchemyUnitOfWork(database, broker), add)
+        await programme.save_reward(SqlAlchemyUnitOfWork(database, broker), add)

@@ -6,7 +6,7 @@ import logging
 
 from graphql import GraphQLError
 
-from domain.errors import DomainError, ErrorCode, FieldPath
+from domain.errors import DomainError, ErrorCode
 
 logger = logging.getLogger(__name__)
 
@@ -20,17 +20,20 @@ QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 
 
 class ClientError(GraphQLError):
-    """A top-level error meant for the client, e.g. a bad lookup on a query."""
+    """A top-level error meant for the client that is no domain error: a missing token, a
+    role the policy refuses."""
 
-    def __init__(self, code: str, message: str, field: FieldPath | None = None) -> None:
-        extensions: dict[str, object] = {"code": str(code)}
-        if field:
-            extensions["field"] = list(field)
-        super().__init__(message, extensions=extensions)
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, extensions={"code": code})
 
-    @classmethod
-    def of(cls, error: DomainError) -> ClientError:
-        return cls(error.code, error.message, error.field)
+
+def client_extensions(error: DomainError) -> dict[str, object]:
+    """How a domain error raised outside a mutation reaches the client: its code, and the
+    field at fault when it names one."""
+    extensions: dict[str, object] = {"code": error.code.value}
+    if error.field:
+        extensions["field"] = list(error.field)
+    return extensions
 
 
 def should_mask(error: GraphQLError) -> bool:

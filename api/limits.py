@@ -42,8 +42,8 @@ from strawberry.extensions import (
 )
 
 from api.errors import QUERY_TOO_COMPLEX
+from api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.settings import Settings
-from api.types.customers import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # Paginated fields and the page size they use when `first` is not given.
 PAGED_FIELDS = {"transactions": DEFAULT_PAGE_SIZE}

@@ -12,20 +12,42 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from api.errors import MASKED_MESSAGE, should_mask
+from api.campaigns.resolvers import CampaignMutations, CampaignQueries
+from api.customers.resolvers import CustomerMutations, CustomerQueries
+from api.displays.resolvers import DisplayMutations, DisplaySubscriptions
+from api.errors import MASKED_MESSAGE, client_extensions, should_mask
 from api.limits import document_limits
-from api.resolvers.mutation import Mutation
-from api.resolvers.query import Query
-from api.resolvers.subscription import Subscription
+from api.points.resolvers import PointsMutations, PointsQueries, PointsSubscriptions
+from api.programme.resolvers import ProgrammeMutations, ProgrammeQueries
+from api.scalars import SCALAR_MAP
 from api.settings import Settings
-from api.types.scalars import SCALAR_MAP
+from api.stores.resolvers import StoreMutations, StoreQueries
+from domain.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+# Each feature's fields, merged into the root types (features in the order a till meets them).
+Query = merge_types(
+    "Query", (CustomerQueries, StoreQueries, PointsQueries, ProgrammeQueries, CampaignQueries)
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        CustomerMutations,
+        StoreMutations,
+        PointsMutations,
+        ProgrammeMutations,
+        CampaignMutations,
+        DisplayMutations,
+    ),
+)
+Subscription = merge_types("Subscription", (PointsSubscriptions, DisplaySubscriptions))
 
 
 def _masked_errors() -> MaskErrors:
@@ -60,8 +82,11 @@ class LoyaltySchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Unexpected errors are logged with their traceback; a client's own mistakes are not
-        the operator's problem and are logged quietly."""
+        the operator's problem and are logged quietly. A domain error raised by a query or
+        subscription (mutations return theirs as userErrors) carries its code and field."""
         for error in errors:
+            if isinstance(error.original_error, DomainError):
+                error.extensions = client_extensions(error.original_error)
             if self.config.disable_field_suggestions:
                 # Strawberry strips them from unknown fields only; arguments and types too.
                 error.message = error.message.split(" Did you mean")[0]

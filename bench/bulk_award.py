@@ -33,9 +33,10 @@ from datetime import UTC, datetime
 from redis.asyncio import Redis
 from sqlalchemy import func, insert, select
 
-from domain import bulk_award_services
-from domain.bulk_awards import BulkAwardPoints, BulkAwardStatus, Segment
+from domain.campaigns import BulkAwardPoints, BulkAwardStatus, Segment
+from domain.events import BalanceChanged, Event
 from domain.ledger import TransactionKind
+from domain.use_cases import campaigns
 from persistence.database import Database
 from persistence.migrate import upgrade_to_head
 from persistence.models import BulkAwardRow, CustomerRow, JournalEntryRow, JournalLineRow
@@ -43,7 +44,6 @@ from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from subscriptions.broker import RedisBroker
 from subscriptions.channels import balance_changes, customer_topic
 from subscriptions.hub import Hub
-from subscriptions.messages import BalanceMessage, Message
 
 INSERT_CHUNK = 10_000
 SUBSCRIBERS_TIMEOUT_SECONDS = 120.0
@@ -57,9 +57,9 @@ class CountingHub(Hub):
         super().__init__()
         self.received = 0
 
-    def deliver(self, messages: Sequence[Message]) -> None:
-        self.received += len(messages)
-        super().deliver(messages)
+    def deliver(self, events: Sequence[Event]) -> None:
+        self.received += len(events)
+        super().deliver(events)
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ async def insert_customers(database: Database, count: int) -> list[str]:
 async def subscribe(hub: Hub, customer_id: str, points: int, timings: Timings) -> None:
     async with hub.subscription(customer_topic(customer_id)) as subscription:
         delivery = await subscription.next()
-    if isinstance(delivery, BalanceMessage) and delivery.balance == points:
+    if isinstance(delivery, BalanceChanged) and delivery.posted.entry.balance_after == points:
         timings.delivered += 1
         timings.last_seen_at = time.monotonic()
 
@@ -127,7 +127,7 @@ async def work(database: Database, broker: RedisBroker, batch_size: int, t: Timi
     """A worker loop as the app's BulkAwardWorker drains, minus its retry on failure."""
     while True:
         uow = SqlAlchemyUnitOfWork(database, broker)
-        if not await bulk_award_services.award_next_batch(uow, batch_size, datetime.now(UTC)):
+        if not await campaigns.award_next_batch(uow, batch_size, datetime.now(UTC)):
             return
         t.batches += 1
         t.last_commit_at = time.monotonic()
@@ -146,9 +146,7 @@ async def award(
         segment=Segment(everyone=True),
     )
     t.started_at = time.monotonic()
-    job = await bulk_award_services.bulk_award_points(
-        SqlAlchemyUnitOfWork(database, broker), command
-    )
+    job = await campaigns.bulk_award_points(SqlAlchemyUnitOfWork(database, broker), command)
     t.creation = time.monotonic() - t.started_at
     loops = [work(database, broker, arguments.batch_size, t) for _ in range(arguments.workers)]
     await asyncio.gather(*loops)

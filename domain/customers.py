@@ -28,6 +28,13 @@ class Identifiers:
 
 
 @dataclass(frozen=True)
+class EnrollCustomer:
+    name: str | None
+    identifiers: Identifiers
+    enrolled_at: datetime
+
+
+@dataclass(frozen=True)
 class Customer:
     id: str
     name: str | None

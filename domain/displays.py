@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from domain.commands import optional_reference
 from domain.errors import InvalidInput
-from domain.points import SaleLine
+from domain.labels import optional_reference
+from domain.sales import SaleLine
 
 
 @dataclass(frozen=True)

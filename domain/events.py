@@ -9,22 +9,10 @@ from domain.ledger import PostedEntry
 
 @dataclass(frozen=True)
 class BalanceChanged:
-    customer_id: str
-    balance: int
-    balance_version: int
-    delta: int
-    posted: PostedEntry
+    """A committed journal entry that changed a customer's balance: the entry itself is
+    what every subscriber is told, as the journal keeps it."""
 
-    @classmethod
-    def of(cls, posted: PostedEntry) -> BalanceChanged:
-        entry = posted.entry
-        return cls(
-            customer_id=entry.customer_id,
-            balance=entry.balance_after,
-            balance_version=entry.balance_version,
-            delta=entry.points,
-            posted=posted,
-        )
+    posted: PostedEntry
 
 
 @dataclass(frozen=True)

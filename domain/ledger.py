@@ -97,6 +97,12 @@ class JournalEntry:
         if sum(line.amount for line in self.lines) != 0:
             raise UnbalancedEntry(f"{self.kind} entry does not balance: {self.lines}")
 
+    @property
+    def balance_change(self) -> int:
+        """What the entry's lines move on the customer's own account."""
+        mine = customer_account(self.customer_id)
+        return sum(line.amount for line in self.lines if line.account == mine)
+
 
 def transfer(
     customer_id: str, points: int, counter_account: str, counter_points: int | None = None

@@ -1,103 +1,218 @@
-"""Points from a sale: money in, whole points out.
+"""The points feature: what a till or a manager asks for, and what a sale leaves on record.
 
-Rounding policy (one, everywhere): each line earns exactly, in Decimal (see
-domain/rules.py for the rules); the sale's total is rounded *down* to whole
-points once. So 3 lines of 0.40 points each earn 1 point, not 0.
+Every movement of points is asked for under an idempotency key, in a store.
+Who asks and when come from the caller's token and the server's clock; they are
+not part of the request, so a retry from another till is the same request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar
 
-from domain.errors import FieldPath, InvalidInput
+from domain.errors import InvalidInput
+from domain.idempotency import request_fingerprint
+from domain.ledger import Actor, Movement, PostedEntry
+from domain.rules import Contribution, EarnCalculation, LinePoints
+from domain.sales import SaleLine, sale_total
 
-MAX_AMOUNT = Decimal("1000000000")
-MAX_DECIMAL_PLACES = 4
-MAX_QUANTITY = 1_000_000
-MAX_LINES = 500
-MAX_LABEL_LENGTH = 100
-SMALLEST = Decimal("0.0001")
-
-
-def parse_decimal(raw: object, field_path: FieldPath, *, what: str = "amount") -> Decimal:
-    """A non-negative decimal given as a string, e.g. "12.50"; floats are refused."""
-    if not isinstance(raw, str | int) or isinstance(raw, bool):
-        raise InvalidInput(f'{what} must be a decimal string such as "12.50"', field_path)
-    try:
-        value = Decimal(str(raw).strip())
-    except InvalidOperation:
-        raise InvalidInput(
-            f"{what} is not a decimal number: {str(raw)[:40]!r}", field_path
-        ) from None
-    if not value.is_finite() or value < 0 or value >= MAX_AMOUNT:
-        raise InvalidInput(f"{what} must be between 0 and {MAX_AMOUNT}", field_path)
-    if -int(value.as_tuple().exponent) > MAX_DECIMAL_PLACES:
-        raise InvalidInput(f"{what} has more than {MAX_DECIMAL_PLACES} decimal places", field_path)
-    return value
+MAX_ADJUSTMENT = 1_000_000
+MAX_REASON = 200
 
 
-def require_label(raw: str, field_path: FieldPath, *, what: str) -> str:
-    label = raw.strip()
-    if not label or len(label) > MAX_LABEL_LENGTH:
-        raise InvalidInput(f"{what} must be 1 to {MAX_LABEL_LENGTH} characters", field_path)
-    return label
+@dataclass(frozen=True, kw_only=True)
+class MovementCommand:
+    """What every request to move points names."""
+
+    operation: ClassVar[str]
+    idempotency_key: str
+    store_id: str
+    occurred_at: datetime
+    actor: Actor | None = None
+
+    def fingerprint(self) -> str:
+        return request_fingerprint(self.operation, self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TillCommand(MovementCommand):
+    """A customer's movement at a till, with the till's own references."""
+
+    customer_id: str
+    terminal_id: str | None = None
+    sale_id: str | None = None
+
+    @property
+    def movement(self) -> Movement:
+        return Movement(
+            self.store_id,
+            self.terminal_id,
+            self.sale_id,
+            self.idempotency_key,
+            self.occurred_at,
+            self.actor,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TillSale(TillCommand):
+    """A sale rung up at a till: it earns on its lines."""
+
+    lines: tuple[SaleLine, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EarnPoints(TillSale):
+    operation = "earnPoints"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RedeemPoints(TillCommand):
+    """Spend points: a catalog reward, or a number of points as money off."""
+
+    operation = "redeemPoints"
+    points: int | None
+    reward_id: str | None
+
+    def __post_init__(self) -> None:
+        if (self.points is None) == (self.reward_id is None):
+            raise InvalidInput("give exactly one of rewardId and points", ("input",))
+        if self.points is not None and self.points <= 0:
+            raise InvalidInput("points to redeem must be positive", ("input", "points"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Checkout(TillSale):
+    """A completed sale, once: points spent on it (a reward or a number of points) and
+    points earned by it, in one transaction under one idempotency key."""
+
+    operation = "checkout"
+    reward_id: str | None = None
+    points: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.reward_id is not None and self.points is not None:
+            raise InvalidInput("spend a reward or a number of points, not both", ("input",))
+        if self.points is not None and self.points <= 0:
+            raise InvalidInput("points to spend must be positive", ("input", "points"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustPoints(MovementCommand):
+    """A manager's manual correction: always with a reason."""
+
+    operation = "adjustPoints"
+    customer_id: str
+    points: int
+    reason: str
+
+    def __post_init__(self) -> None:
+        if self.points == 0 or abs(self.points) > MAX_ADJUSTMENT:
+            raise InvalidInput(
+                f"points must be non-zero and at most {MAX_ADJUSTMENT} either way",
+                ("input", "points"),
+            )
+        if not self.reason.strip() or len(self.reason) > MAX_REASON:
+            raise InvalidInput(
+                f"an adjustment needs a reason of 1 to {MAX_REASON} characters",
+                ("input", "reason"),
+            )
+
+    @property
+    def movement(self) -> Movement:
+        return Movement(
+            self.store_id,
+            None,
+            None,
+            self.idempotency_key,
+            self.occurred_at,
+            self.actor,
+            self.reason,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundSale(MovementCommand):
+    """Return a sale (the transaction that earned on it) in full, or some units of lines."""
+
+    operation = "refundSale"
+    transaction_id: int
+    terminal_id: str | None
+    quantities: tuple[tuple[int, int], ...]
+    reason: str | None
+
+    @property
+    def movement(self) -> Movement:
+        return Movement(
+            self.store_id,
+            self.terminal_id,
+            None,
+            self.idempotency_key,
+            self.occurred_at,
+            self.actor,
+            self.reason,
+        )
 
 
 @dataclass(frozen=True)
-class SaleLine:
-    sku: str
-    category: str
-    quantity: int
-    unit_price: Decimal
+class PreviewEarn:
+    customer_id: str | None
+    store_id: str
+    lines: tuple[SaleLine, ...]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordedSale:
+    """A sale to keep with the entry that earned on it: the sale as asked for, and how it
+    earned. Its points are what the rules gave (before owed points were paid off)."""
+
+    sale: TillSale
+    earned: PostedEntry
+    calculation: EarnCalculation
+    discount: Decimal = Decimal(0)
+    redeemed: PostedEntry | None = None
 
     @property
-    def amount(self) -> Decimal:
-        return self.unit_price * self.quantity
+    def points(self) -> int:
+        return self.calculation.points
+
+    @property
+    def points_redeemed(self) -> int:
+        return 0 if self.redeemed is None else -self.redeemed.entry.points
 
 
-def sale_line(
-    sku: str, category: str, quantity: int, unit_price: object, field_path: FieldPath
-) -> SaleLine:
-    """A validated sale line; `field_path` names the line, e.g. ("input", "lines", "0")."""
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise InvalidInput(
-            f"quantity must be between 1 and {MAX_QUANTITY}", (*field_path, "quantity")
+@dataclass(frozen=True)
+class SaleBreakdown:
+    """Why a sale earned what it did: its lines as they earned and each rule version's part,
+    as recorded (or, for a preview, as earning would record them: no transaction yet)."""
+
+    earn_entry_id: int | None
+    total: Decimal
+    discount: Decimal
+    points_redeemed: int
+    points: int
+    lines: tuple[LinePoints, ...]
+    contributions: tuple[Contribution, ...]
+    refunded_quantities: Mapping[int, int] = field(default_factory=dict)
+    refund_entry_ids: tuple[int, ...] = ()
+
+    @classmethod
+    def of_preview(cls, calculation: EarnCalculation) -> SaleBreakdown:
+        total = sale_total(line.line for line in calculation.lines)
+        return cls(
+            None,
+            total,
+            Decimal(0),
+            0,
+            calculation.points,
+            calculation.lines,
+            calculation.contributions,
         )
-    return SaleLine(
-        sku=require_label(sku, (*field_path, "sku"), what="sku"),
-        category=require_label(category, (*field_path, "category"), what="category"),
-        quantity=quantity,
-        unit_price=parse_decimal(unit_price, (*field_path, "unitPrice"), what="unitPrice"),
-    )
 
-
-def sale_lines(lines: Iterable[SaleLine], field_path: FieldPath) -> tuple[SaleLine, ...]:
-    checked = tuple(lines)
-    if not 1 <= len(checked) <= MAX_LINES:
-        raise InvalidInput(f"a sale needs 1 to {MAX_LINES} lines", field_path)
-    return checked
-
-
-def sale_total(lines: Iterable[SaleLine]) -> Decimal:
-    return sum((line.amount for line in lines), Decimal(0))
-
-
-def allocate_discount(lines: Sequence[SaleLine], discount: Decimal) -> tuple[Decimal, ...]:
-    """What each line was paid in money when `discount` came off the sale: the discount is
-    spread in proportion to the lines' amounts, rounded down to 0.0001, and what rounding
-    leaves goes on the largest lines (never taking a line below zero)."""
-    total = sale_total(lines)
-    if discount <= 0 or total <= 0:
-        return tuple(line.amount for line in lines)
-    discount = min(discount, total)
-    shares = [
-        (discount * line.amount / total).quantize(SMALLEST, rounding=ROUND_FLOOR) for line in lines
-    ]
-    left = discount - sum(shares, Decimal(0))
-    for index in sorted(range(len(lines)), key=lambda i: lines[i].amount, reverse=True):
-        step = min(left, lines[index].amount - shares[index])
-        shares[index] += step
-        left -= step
-    return tuple(line.amount - share for line, share in zip(lines, shares, strict=True))
+    @property
+    def exact_points(self) -> Decimal:
+        return sum((part.points for part in self.contributions), Decimal(0))

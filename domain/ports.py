@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Protocol, Self
 
 from domain.accounts import Account
-from domain.bulk_awards import BulkAward, Recipient, Segment
+from domain.campaigns import BulkAward, Recipient, Segment
 from domain.customers import Customer
 from domain.displays import Display
-from domain.errors import DomainError, FieldPath
+from domain.errors import DomainError
 from domain.events import Event
 from domain.expiry import ExpiryKind
+from domain.idempotency import StoredOutcome
 from domain.ledger import Actor, JournalEntry, PostedEntry
+from domain.points import RecordedSale
+from domain.refunds import Refund, SoldSale
 from domain.rewards import Redemption, Reward
 from domain.rules import EarningRule
-from domain.sales import RecordedSale, Refund, SoldSale
 from domain.stores import Store
 
 
@@ -111,17 +112,6 @@ class SaleRepository(Protocol):
     async def refund_of(self, entry_id: int) -> Refund | None: ...
 
 
-@dataclass(frozen=True)
-class StoredOutcome:
-    """What an idempotency key produced the first time."""
-
-    fingerprint: str
-    entry_id: int | None
-    refusal_code: str | None
-    refusal_message: str | None
-    refusal_field: FieldPath | None
-
-
 class IdempotencyRepository(Protocol):
     async def claim(self, key: str, fingerprint: str) -> StoredOutcome | None:
         """Take the key for this unit of work, or return what it produced before.
@@ -148,9 +138,6 @@ class BulkAwardRepository(Protocol):
     async def add_reversal_recipients(self, bulk_award_id: str, reversed_id: str) -> int:
         """The customers the reversed job awarded become this job's recipients; returns how
         many, which becomes the job's total."""
-
-    async def reversal_of(self, bulk_award_id: str) -> str | None:
-        """The job that reverses this one, if any."""
 
     async def reversed_entries(self, batch: Sequence[Recipient]) -> dict[Recipient, int]:
         """For recipients of reversal jobs: the entry of the award each one takes back."""

@@ -7,12 +7,13 @@ against, so a rule for a category no till uses yet is allowed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidInput
+from domain.expiry import ExpiryPolicy
 from domain.ledger import Actor
 from domain.rewards import Reward, RewardKind
 from domain.rules import EarningRule, RuleKind, Schedule
@@ -153,3 +154,14 @@ class SaveReward:
     reward: Reward
     creating: bool
     saved_at: datetime
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The programme's settings that the use cases apply."""
+
+    base_rate: Decimal = Decimal(1)
+    point_value: Decimal = Decimal("0.01")
+    earn_on_points_paid: bool = False
+    refund_returns_redeemed_points: bool = True
+    expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)

@@ -26,10 +26,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 from domain.errors import InvalidInput
+from domain.money import CENT, SMALLEST
 
 ZERO = Decimal(0)
-CENT = Decimal("0.01")
-SMALLEST = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -48,11 +47,34 @@ class SoldLine:
 
 
 @dataclass(frozen=True)
+class SoldSale:
+    """A recorded sale as a refund sees it."""
+
+    id: int
+    entry_id: int
+    customer_id: str
+    store_id: str
+    points: int
+    points_redeemed: int
+    lines: tuple[SoldLine, ...]
+    money_paid: Decimal
+
+
+@dataclass(frozen=True)
 class RefundOutcome:
     points_taken_back: int
     points_given_back: int
     amount_refunded: Decimal
     quantities: Mapping[int, int]
+
+
+@dataclass(frozen=True)
+class Refund:
+    """A refund as recorded: of which sale, what it moved, and the new shortfall owed."""
+
+    sale_id: int
+    outcome: RefundOutcome
+    points_owed: int
 
 
 def returned_quantities(

@@ -9,9 +9,9 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from domain.errors import InvalidInput, RewardInactive
-from domain.points import SaleLine
+from domain.money import CENT
+from domain.sales import SaleLine, sale_total
 
-CENT = Decimal("0.01")
 REWARD_ID = ("input", "rewardId")
 
 
@@ -105,7 +105,7 @@ def redemption_against_sale(
     """A reward spent on a sale, with the money it takes off that sale (never more than the
     sale's total; a percentage is rounded down to the cent)."""
     redemption = redemption_of(reward, voucher_code)
-    total = sum((line.amount for line in lines), Decimal(0))
+    total = sale_total(lines)
     if reward.kind is RewardKind.FIXED_DISCOUNT:
         off = min(reward.discount_amount or Decimal(0), total)
     elif reward.kind is RewardKind.PERCENT_DISCOUNT:

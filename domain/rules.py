@@ -31,7 +31,7 @@ from decimal import ROUND_FLOOR, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from domain.points import SaleLine
+from domain.sales import SaleLine
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -53,6 +53,11 @@ class ContributionKind(StrEnum):
     MULTIPLIER = "MULTIPLIER"
     BONUS = "BONUS"
     CAP = "CAP"
+
+
+def clock_text(value: time | None) -> str | None:
+    """A time of day as a schedule keeps it: "17:30"."""
+    return None if value is None else value.strftime("%H:%M")
 
 
 @dataclass(frozen=True)

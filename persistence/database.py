@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -86,3 +87,9 @@ def _configure_sqlite(engine: AsyncEngine, *, begin: str) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
         connection.exec_driver_sql(begin)
+
+
+def insert_or_ignore(session: AsyncSession, table: Any) -> Any:
+    """INSERT ... ON CONFLICT, in the dialect of the session's database (both have it)."""
+    dialect = session.bind.dialect.name if session.bind else "postgresql"
+    return (sqlite if dialect == "sqlite" else postgresql).insert(table)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.displays import Display
 from persistence.models import TerminalDisplayRow
+from persistence.records import columns_of, record_of
 
 
 class SqlAlchemyDisplayRepository:
@@ -17,26 +18,8 @@ class SqlAlchemyDisplayRepository:
         return None if row is None else display_of(row)
 
     async def save(self, display: Display) -> None:
-        await self.session.merge(
-            TerminalDisplayRow(
-                terminal_id=display.terminal_id,
-                store_id=display.store_id,
-                customer_id=display.customer_id,
-                cart_points=display.cart_points,
-                cart_total=display.cart_total,
-                version=display.version,
-                updated_at=display.updated_at,
-            )
-        )
+        await self.session.merge(TerminalDisplayRow(**columns_of(display)))
 
 
 def display_of(row: TerminalDisplayRow) -> Display:
-    return Display(
-        terminal_id=row.terminal_id,
-        store_id=row.store_id,
-        customer_id=row.customer_id,
-        cart_points=row.cart_points,
-        cart_total=row.cart_total,
-        version=row.version,
-        updated_at=row.updated_at,
-    )
+    return record_of(Display, row)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.accounts import Account
-from domain.expiry import Expiring, ExpiryKind, ExpiryPolicy
+from domain.expiry import ExpiryKind
 from domain.ledger import TransactionKind
 from persistence import lots
 from persistence.models import CustomerRow, JournalEntryRow
@@ -51,26 +51,3 @@ class SqlAlchemyExpiryRepository:
         )
         inactive = (await self.session.execute(query)).first() is not None
         return account.balance if inactive else 0
-
-
-async def expiring_next(
-    session: AsyncSession, customer_id: str, balance: int, policy: ExpiryPolicy
-) -> Expiring | None:
-    """The points that expire next and when, under the policy; None when nothing will."""
-    if policy.kind is ExpiryKind.NEVER or balance <= 0:
-        return None
-    if policy.kind is ExpiryKind.EARNED:
-        oldest = await lots.oldest_open(session, customer_id)
-        if oldest is None:
-            return None
-        earned_at, points = oldest
-        return Expiring(points, policy.expires_at(earned_at))
-    last = await session.scalar(
-        select(func.max(JournalEntryRow.created_at)).where(
-            JournalEntryRow.customer_id == customer_id, JournalEntryRow.kind.in_(ACTIVITY)
-        )
-    )
-    since = last or await session.scalar(
-        select(CustomerRow.enrolled_at).where(CustomerRow.id == customer_id)
-    )
-    return None if since is None else Expiring(balance, policy.expires_at(since))

@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import BalanceChanged
 from persistence.database import Database
-from persistence.models import OutboxRow, table_of
-from persistence.repositories import SqlAlchemyJournalRepository
+from persistence.journal import posted_entries
+from persistence.models import JournalEntryRow, OutboxRow, table_of
 
 KEEP_PUBLISHED_FOR = timedelta(hours=1)
 
@@ -56,13 +56,14 @@ async def overdue(
             .with_for_update(skip_locked=True)
         )
     ).all()
-    journal = SqlAlchemyJournalRepository(session)
-    events = []
-    for _, entry_id in rows:
-        posted = await journal.get(entry_id)
-        if posted is not None:
-            events.append(BalanceChanged.of(posted))
-    return [outbox_id for outbox_id, _ in rows], events
+    if not rows:
+        return [], []
+    outbox_ids = [outbox_id for outbox_id, _ in rows]
+    entries = select(JournalEntryRow).where(
+        JournalEntryRow.id.in_([entry_id for _, entry_id in rows])
+    )
+    posted = await posted_entries(session, entries.order_by(JournalEntryRow.id))
+    return outbox_ids, [BalanceChanged(item) for item in posted]
 
 
 async def settle(session: AsyncSession, outbox_ids: Sequence[int], now: datetime) -> None:

@@ -1,88 +1,58 @@
-"""Earning rules, rewards and redemptions: rows to domain values and back."""
+"""The programme as administrators set it: earning rules (every version) and rewards."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import InvalidInput
 from domain.ledger import Actor
-from domain.rewards import Redemption, RedemptionKind, Reward, RewardKind
-from domain.rules import EarningRule, RuleKind, Schedule
-from persistence.models import EarnContributionRow, EarningRuleRow, RedemptionRow, RewardRow
-from persistence.repositories import actor_columns
+from domain.rewards import Reward, RewardKind
+from domain.rules import EarningRule, RuleKind, Schedule, clock_text
+from persistence.models import EarnContributionRow, EarningRuleRow, RewardRow, table_of
+from persistence.records import actor_columns, columns_of, joined, record_of, split
 
 
-def _joined(values: frozenset[str] | frozenset[int]) -> str | None:
-    return ",".join(sorted(str(value) for value in values)) or None
-
-
-def _split(text: str | None) -> frozenset[str]:
-    return frozenset(text.split(",")) if text else frozenset()
-
-
-def _clock(value: time | None) -> str | None:
-    return None if value is None else value.strftime("%H:%M")
+def _time(text: str | None) -> time | None:
+    return None if text is None else time.fromisoformat(text)
 
 
 def rule_of(row: EarningRuleRow) -> EarningRule:
-    schedule = Schedule(
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        days_of_week=frozenset(int(day) for day in _split(row.days_of_week)),
-        from_time=None if row.from_time is None else time.fromisoformat(row.from_time),
-        until_time=None if row.until_time is None else time.fromisoformat(row.until_time),
-        timezone=row.timezone,
+    days = frozenset(int(day) for day in split(row.days_of_week))
+    schedule = record_of(
+        Schedule,
+        row,
+        days_of_week=days,
+        from_time=_time(row.from_time),
+        until_time=_time(row.until_time),
     )
-    return EarningRule(
-        id=row.id,
-        version=row.version,
-        name=row.name,
-        kind=RuleKind(row.kind),
-        rate=row.rate,
-        bonus_points=row.bonus_points,
-        category=row.category,
-        sku=row.sku,
-        store_ids=_split(row.store_ids),
-        schedule=schedule,
-        min_spend=row.min_spend,
-        max_points_per_sale=row.max_points_per_sale,
-        max_points_per_customer_per_day=row.max_points_per_customer_per_day,
-        active=row.active,
+    return record_of(
+        EarningRule, row, kind=RuleKind(row.kind), store_ids=split(row.store_ids), schedule=schedule
     )
 
 
-def rule_row(rule: EarningRule, saved_at: datetime, actor: Actor | None) -> EarningRuleRow:
+def _rule_values(rule: EarningRule, saved_at: datetime, actor: Actor | None) -> dict[str, Any]:
     schedule = rule.schedule
-    return EarningRuleRow(
-        id=rule.id,
-        version=rule.version,
-        is_current=True,
-        name=rule.name,
-        kind=rule.kind.value,
-        rate=rule.rate,
-        bonus_points=rule.bonus_points,
-        category=rule.category,
-        sku=rule.sku,
-        store_ids=_joined(rule.store_ids),
-        starts_at=schedule.starts_at,
-        ends_at=schedule.ends_at,
-        days_of_week=_joined(schedule.days_of_week),
-        from_time=_clock(schedule.from_time),
-        until_time=_clock(schedule.until_time),
-        timezone=schedule.timezone,
-        min_spend=rule.min_spend,
-        max_points_per_sale=rule.max_points_per_sale,
-        max_points_per_customer_per_day=rule.max_points_per_customer_per_day,
-        active=rule.active,
-        created_at=saved_at,
+    return {
+        **columns_of(
+            rule, left_out=("schedule",), kind=rule.kind.value, store_ids=joined(rule.store_ids)
+        ),
+        **columns_of(
+            schedule,
+            days_of_week=joined(schedule.days_of_week),
+            from_time=clock_text(schedule.from_time),
+            until_time=clock_text(schedule.until_time),
+        ),
+        "is_current": True,
+        "created_at": saved_at,
         **actor_columns("created_by", actor),
-    )
+    }
 
 
 class SqlAlchemyRuleRepository:
@@ -110,8 +80,9 @@ class SqlAlchemyRuleRepository:
             .where(EarningRuleRow.id == rule.id, EarningRuleRow.is_current)
             .values(is_current=False)
         )
-        self.session.add(rule_row(rule, saved_at, actor))
-        await self.session.flush()
+        await self.session.execute(
+            insert(table_of(EarningRuleRow)).values(_rule_values(rule, saved_at, actor))
+        )
 
     async def used_today(
         self, customer_id: str, days: Mapping[str, tuple[datetime, datetime]]
@@ -139,36 +110,13 @@ class SqlAlchemyRuleRepository:
 
 
 def reward_of(row: RewardRow) -> Reward:
-    return Reward(
-        id=row.id,
-        name=row.name,
-        points_cost=row.points_cost,
-        active=row.active,
-        kind=RewardKind(row.kind),
-        discount_amount=row.discount_amount,
-        discount_percent=row.discount_percent,
-        sku=row.sku,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        store_ids=_split(row.store_ids),
-        stock=row.stock,
+    return record_of(Reward, row, kind=RewardKind(row.kind), store_ids=split(row.store_ids))
+
+
+def _reward_columns(reward: Reward) -> dict[str, Any]:
+    return columns_of(
+        reward, left_out=("id",), kind=reward.kind.value, store_ids=joined(reward.store_ids)
     )
-
-
-def _reward_columns(reward: Reward) -> dict[str, object]:
-    return {
-        "name": reward.name,
-        "points_cost": reward.points_cost,
-        "active": reward.active,
-        "kind": reward.kind.value,
-        "discount_amount": reward.discount_amount,
-        "discount_percent": reward.discount_percent,
-        "sku": reward.sku,
-        "starts_at": reward.starts_at,
-        "ends_at": reward.ends_at,
-        "store_ids": _joined(reward.store_ids),
-        "stock": reward.stock,
-    }
 
 
 class SqlAlchemyRewardRepository:
@@ -212,36 +160,3 @@ class SqlAlchemyRewardRepository:
             .returning(RewardRow.id)
         )
         return taken.first() is not None
-
-
-class SqlAlchemyRedemptionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, entry_id: int, redemption: Redemption) -> None:
-        self.session.add(
-            RedemptionRow(
-                entry_id=entry_id,
-                kind=redemption.kind.value,
-                reward_id=redemption.reward_id,
-                discount_amount=redemption.discount_amount,
-                discount_percent=redemption.discount_percent,
-                sku=redemption.sku,
-                voucher_code=redemption.voucher_code,
-            )
-        )
-
-    async def get(self, entry_id: int) -> Redemption | None:
-        row = await self.session.get(RedemptionRow, entry_id)
-        return None if row is None else redemption_of_row(row)
-
-
-def redemption_of_row(row: RedemptionRow) -> Redemption:
-    return Redemption(
-        kind=RedemptionKind(row.kind),
-        reward_id=row.reward_id,
-        discount_amount=row.discount_amount,
-        discount_percent=row.discount_percent,
-        sku=row.sku,
-        voucher_code=row.voucher_code,
-    )

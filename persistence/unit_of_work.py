@@ -12,22 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.events import BalanceChanged, Event
 from domain.ports import EventPublisher
 from persistence import outbox
-from persistence.bulk_awards import SqlAlchemyBulkAwardRepository
+from persistence.campaigns import SqlAlchemyBulkAwardRepository
+from persistence.customers import SqlAlchemyCustomerRepository
 from persistence.database import Database
 from persistence.displays import SqlAlchemyDisplayRepository
 from persistence.expiry import SqlAlchemyExpiryRepository
-from persistence.programme import (
-    SqlAlchemyRedemptionRepository,
-    SqlAlchemyRewardRepository,
-    SqlAlchemyRuleRepository,
-)
-from persistence.repositories import (
-    SqlAlchemyCustomerRepository,
-    SqlAlchemyIdempotencyRepository,
-    SqlAlchemyJournalRepository,
-    SqlAlchemyStoreRepository,
-)
-from persistence.sales import SqlAlchemySaleRepository
+from persistence.idempotency import SqlAlchemyIdempotencyRepository
+from persistence.journal import SqlAlchemyJournalRepository
+from persistence.points import SqlAlchemyRedemptionRepository, SqlAlchemySaleRepository
+from persistence.programme import SqlAlchemyRewardRepository, SqlAlchemyRuleRepository
+from persistence.stores import SqlAlchemyStoreRepository
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from redis.exceptions import RedisError
 from domain.events import Event
 from subscriptions.channels import balance_changes
 from subscriptions.hub import Hub
-from subscriptions.messages import message_from_json, message_of
+from subscriptions.messages import from_json, to_json
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class InProcessBroker:
         self._hub = hub
 
     async def publish(self, events: Sequence[Event]) -> None:
-        self._hub.deliver([message_of(event) for event in events])
+        self._hub.deliver(events)
 
     async def run(self) -> None:
         """Nothing to listen to: changes arrive through publish()."""
@@ -65,15 +65,14 @@ class RedisBroker:
         self._lost_connection = False
 
     async def publish(self, events: Sequence[Event]) -> None:
-        messages = [message_of(event) for event in events]
         try:
             async with self._client.pipeline(transaction=False) as pipeline:
-                for message in messages:
-                    pipeline.publish(self._channel, message.to_json())
+                for event in events:
+                    pipeline.publish(self._channel, to_json(event))
                 await pipeline.execute()
         except (RedisError, OSError):
             # This process's own subscribers need not wait for Redis to come back.
-            self._hub.deliver(messages)
+            self._hub.deliver(events)
             raise
 
     async def run(self) -> None:
@@ -101,7 +100,7 @@ class RedisBroker:
         if not isinstance(data, str | bytes):
             return
         try:
-            self._hub.deliver([message_from_json(data)])
+            self._hub.deliver([from_json(data)])
         except (ValueError, TypeError, KeyError):
             logger.exception("ignored a malformed message on %s", self._channel)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.events import BalanceChanged, Event
+
 
 def balance_changes(prefix: str) -> str:
     return f"{prefix}:balance-changes"
@@ -20,3 +22,16 @@ def store_topic(store_id: str) -> str:
 def terminal_topic(terminal_id: str) -> str:
     """A terminal's customer display: what the POS shows there, and its earns and redeems."""
     return f"terminal:{terminal_id}"
+
+
+def topics_of(event: Event) -> tuple[str, ...]:
+    """Every topic an event is delivered to."""
+    if not isinstance(event, BalanceChanged):
+        return (terminal_topic(event.terminal_id),)
+    entry = event.posted.entry
+    topics = [customer_topic(entry.customer_id)]
+    if entry.movement.store_id is not None:
+        topics.append(store_topic(entry.movement.store_id))
+    if entry.movement.terminal_id is not None:
+        topics.append(terminal_topic(entry.movement.terminal_id))
+    return tuple(topics)

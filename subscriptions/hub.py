@@ -14,7 +14,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from subscriptions.messages import Message
+from domain.events import Event
+from subscriptions.channels import topics_of
 
 DEFAULT_QUEUE_SIZE = 256
 
@@ -24,7 +25,7 @@ class Resync:
     """The subscriber missed changes: read the journal after the last version it saw."""
 
 
-Delivery = Message | Resync
+Delivery = Event | Resync
 
 
 class Subscription:
@@ -32,9 +33,9 @@ class Subscription:
         self.topic = topic
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=queue_size)
 
-    def offer(self, message: Delivery) -> None:
+    def offer(self, delivery: Delivery) -> None:
         try:
-            self._queue.put_nowait(message)
+            self._queue.put_nowait(delivery)
         except asyncio.QueueFull:
             self._drain()
             self._queue.put_nowait(Resync())
@@ -55,11 +56,11 @@ class Hub:
         self._queue_size = queue_size
         self._subscribers: defaultdict[str, set[Subscription]] = defaultdict(set)
 
-    def deliver(self, messages: Sequence[Message]) -> None:
-        for message in messages:
-            for topic in message.topics():
+    def deliver(self, events: Sequence[Event]) -> None:
+        for event in events:
+            for topic in topics_of(event):
                 for subscription in tuple(self._subscribers.get(topic, ())):
-                    subscription.offer(message)
+                    subscription.offer(event)
 
     def resync_all(self) -> None:
         """Changes may have been missed (the broker lost its connection): every subscriber

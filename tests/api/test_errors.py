@@ -214,7 +214,7 @@ async def test_an_unexpected_error_in_a_mutation_is_masked_and_logged(
 ) -> None:
     await create_store(gql)
     customer_id: str = (await enroll(gql, email="ada@example.com"))["id"]
-    monkeypatch.setattr("api.resolvers.mutation.sale_services.earn_points", boom)
+    monkeypatch.setattr("api.points.resolvers.points.earn_points", boom)
     caplog.set_level(logging.ERROR)
     input_ = {"customerId": customer_id, "idempotencyKey": "k", "storeId": "S1", "lines": [line()]}
 
@@ -230,7 +230,7 @@ async def test_an_unexpected_error_in_a_query_is_masked_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await enroll(gql, email="ada@example.com")
-    monkeypatch.setattr("api.resolvers.query.queries.customer_by", boom)
+    monkeypatch.setattr("api.customers.resolvers.customer_by", boom)
     caplog.set_level(logging.ERROR)
 
     response = await post(client, LOOKUP, {"lookup": {"email": "ada@example.com"}})

@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import bulk_award_services, services
-from domain.bulk_awards import BulkAwardPoints, Segment
-from domain.commands import EnrollCustomer
-from domain.customers import Identifiers
+from domain.campaigns import BulkAwardPoints, Segment
+from domain.customers import EnrollCustomer, Identifiers
 from domain.ledger import JournalEntry, PostedEntry
+from domain.use_cases import campaigns, customers
 from persistence.database import Database
+from persistence.journal import SqlAlchemyJournalRepository
 from persistence.models import BulkAwardRow, CustomerRow, JournalEntryRow, JournalLineRow
-from persistence.repositories import SqlAlchemyJournalRepository
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from subscriptions.broker import InProcessBroker
 from subscriptions.hub import Hub
@@ -51,7 +50,7 @@ async def enrol_many(database: Database, count: int) -> list[str]:
         command = EnrollCustomer(None, Identifiers(card_number=f"CARD{n:05d}"), NOW)
         ids.append(
             (
-                await services.enroll_customer(
+                await customers.enroll_customer(
                     SqlAlchemyUnitOfWork(database, InProcessBroker(Hub())), command
                 )
             ).id
@@ -61,7 +60,7 @@ async def enrol_many(database: Database, count: int) -> list[str]:
 
 async def start_job(database: Database, customer_ids: list[str], key: str = "job") -> str:
     command = BulkAwardPoints(key, tuple(customer_ids), 25, "promo", "CAMPAIGN-1", NOW)
-    job = await bulk_award_services.bulk_award_points(
+    job = await campaigns.bulk_award_points(
         SqlAlchemyUnitOfWork(database, InProcessBroker(Hub())), command
     )
     return job.id
@@ -84,12 +83,10 @@ async def test_a_batch_killed_midway_awards_nobody_and_the_next_worker_finishes_
     await start_job(database, customers)
 
     with pytest.raises(WorkerDied):
-        await bulk_award_services.award_next_batch(
-            DyingUnitOfWork(database, InProcessBroker(Hub())), 10, NOW
-        )
+        await campaigns.award_next_batch(DyingUnitOfWork(database, InProcessBroker(Hub())), 10, NOW)
     assert await award_entries_per_customer(database) == {}
 
-    while await bulk_award_services.award_next_batch(
+    while await campaigns.award_next_batch(
         SqlAlchemyUnitOfWork(database, InProcessBroker(Hub())), 5, NOW
     ):
         pass
@@ -104,7 +101,7 @@ async def test_concurrent_workers_award_each_customer_exactly_once(database: Dat
 
     async def drain(worker_database: Database) -> None:
         uow = SqlAlchemyUnitOfWork(worker_database, InProcessBroker(Hub()))
-        while await bulk_award_services.award_next_batch(uow, 4, NOW):
+        while await campaigns.award_next_batch(uow, 4, NOW):
             pass
 
     try:
@@ -138,7 +135,7 @@ async def test_racing_requests_under_one_key_create_one_job_and_award_once(
 
     async def request(till: Database) -> str:
         uow = SqlAlchemyUnitOfWork(till, InProcessBroker(Hub()))
-        return (await bulk_award_services.bulk_award_points(uow, command)).id
+        return (await campaigns.bulk_award_points(uow, command)).id
 
     try:
         job_ids = await asyncio.gather(*(request(till) for till in tills))
@@ -146,7 +143,7 @@ async def test_racing_requests_under_one_key_create_one_job_and_award_once(
         for till in tills:
             await till.dispose()
     uow = SqlAlchemyUnitOfWork(database, InProcessBroker(Hub()))
-    while await bulk_award_services.award_next_batch(uow, 7, NOW):
+    while await campaigns.award_next_batch(uow, 7, NOW):
         pass
 
     assert len(set(job_ids)) == 1

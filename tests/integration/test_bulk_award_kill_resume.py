@@ -30,10 +30,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import bulk_award_services
-from domain.bulk_awards import BulkAward, BulkAwardPoints, BulkAwardStatus, RecipientStatus, Segment
+from domain.campaigns import BulkAward, BulkAwardPoints, BulkAwardStatus, RecipientStatus, Segment
 from domain.ledger import TransactionKind
-from persistence.bulk_awards import SqlAlchemyBulkAwardRepository
+from domain.use_cases import campaigns
+from persistence.campaigns import SqlAlchemyBulkAwardRepository
 from persistence.database import Database
 from persistence.models import (
     BulkAwardRecipientRow,
@@ -108,7 +108,7 @@ async def start_job_for_everyone(database: Database) -> BulkAward:
         "kill-resume", (), POINTS, "promo", "CAMPAIGN-1", NOW, segment=Segment(everyone=True)
     )
     uow = SqlAlchemyUnitOfWork(database, InProcessBroker(Hub()))
-    job = await bulk_award_services.bulk_award_points(uow, command)
+    job = await campaigns.bulk_award_points(uow, command)
     assert job.total_customers == CUSTOMERS
     return job
 

@@ -17,20 +17,18 @@ from api import cli
 from api.app import create_app
 from api.auth import Role
 from api.settings import Settings
-from domain import bulk_award_services, expiry_services, sale_services, services
-from domain.bulk_awards import BulkAwardPoints
-from domain.commands import CreateStore, EarnPoints, EnrollCustomer, RedeemPoints, RefundSale
-from domain.customers import Identifiers
+from domain.campaigns import BulkAwardPoints
 from domain.expiry import ExpiryKind, ExpiryPolicy, months_after
 from domain.ledger import BREAKAGE, TransactionKind, customer_account
-from domain.points import SaleLine
-from domain.services import Terms
+from domain.programme import Terms
+from domain.sales import SaleLine
+from domain.use_cases import campaigns, expiry
+from domain.use_cases.points import earn_points, redeem_points, refund_sale
 from persistence.database import Database
 from persistence.models import CustomerRow, JournalEntryRow, JournalLineRow, PointLotRow
-from persistence.unit_of_work import SqlAlchemyUnitOfWork
-from subscriptions.broker import InProcessBroker
-from subscriptions.hub import Hub
+from tests import use_cases
 from tests.conftest import GraphQLClient, mint
+from tests.use_cases import earning, open_store, redeeming, refunding, uow
 
 T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 EARNED = ExpiryPolicy(ExpiryKind.EARNED, 12)
@@ -47,46 +45,39 @@ def month(n: int) -> datetime:
     return months_after(T0, n)
 
 
-def uow(database: Database) -> SqlAlchemyUnitOfWork:
-    return SqlAlchemyUnitOfWork(database, InProcessBroker(Hub()))
-
-
 @pytest.fixture
 async def shop(database: Database) -> Database:
     """The database with store S1, where every sale of these tests happens."""
-    await services.create_store(uow(database), CreateStore("S1", "Main"))
+    await open_store(database)
     return database
 
 
 async def enrolled(database: Database, card: str, at: datetime = T0) -> str:
-    command = EnrollCustomer(None, Identifiers(card_number=card), at)
-    return (await services.enroll_customer(uow(database), command)).id
+    return await use_cases.enrolled(database, at, card_number=card)
 
 
 async def earned(database: Database, customer_id: str, points: int, at: datetime) -> int:
     """A sale earning `points` at `at`; returns its EARN entry's id."""
     lines = (SaleLine("A", "grocery", 1, Decimal(points)),)
     key = f"earn-{customer_id}-{at.isoformat()}-{points}"
-    command = EarnPoints(customer_id, key, "S1", None, None, lines, at)
-    result = await sale_services.earn_points(uow(database), command, TERMS)
+    result = await earn_points(uow(database), earning(customer_id, key, lines, at), TERMS)
     assert result.posted.entry.points == points
     return result.posted.id
 
 
 async def redeemed(database: Database, customer_id: str, points: int, at: datetime) -> None:
     key = f"redeem-{customer_id}-{at.isoformat()}-{points}"
-    command = RedeemPoints(customer_id, key, "S1", None, None, points, None, at)
-    await services.redeem_points(uow(database), command, TERMS)
+    await redeem_points(uow(database), redeeming(customer_id, key, points, at), TERMS)
 
 
 async def awarded(database: Database, customer_id: str, points: int, at: datetime) -> None:
     command = BulkAwardPoints(f"award-{customer_id}", (customer_id,), points, "promo", None, at)
-    await bulk_award_services.bulk_award_points(uow(database), command)
-    assert await bulk_award_services.award_next_batch(uow(database), 10, at) == 1
+    await campaigns.bulk_award_points(uow(database), command)
+    assert await campaigns.award_next_batch(uow(database), 10, at) == 1
 
 
 async def expire(database: Database, policy: ExpiryPolicy, now: datetime) -> int:
-    return await expiry_services.expire_points(uow(database), policy, now, 100)
+    return await expiry.expire_points(uow(database), policy, now, 100)
 
 
 async def entries(database: Database, customer_id: str, kind: TransactionKind) -> list[int]:
@@ -216,8 +207,8 @@ async def test_a_returned_sale_takes_back_its_own_points_so_old_points_still_exp
     customer = await enrolled(shop, "RETURNS")
     await earned(shop, customer, 100, month(0))
     sale = await earned(shop, customer, 50, month(11))
-    refund = RefundSale(sale, "return", "S1", None, (), "returned", month(11).replace(day=20))
-    await sale_services.refund_sale(uow(shop), refund, TERMS)
+    refund = refunding(sale, "return", month(11).replace(day=20), reason="returned")
+    await refund_sale(uow(shop), refund, TERMS)
 
     await expire(shop, EARNED, month(13))
 
@@ -306,7 +297,7 @@ async def test_two_expiry_runs_at_once_expire_each_customer_once(shop: Database)
     runners = [Database(shop.url) for _ in range(2)]
 
     async def run(database: Database) -> None:
-        while await expiry_services.expire_points(uow(database), EARNED, month(13), 7):
+        while await expiry.expire_points(uow(database), EARNED, month(13), 7):
             pass
 
     try:

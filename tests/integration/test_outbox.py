@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from api.context import utc_now
-from api.jobs import OutboxRelay
-from domain import sale_services, services
-from domain.commands import CreateStore, EarnPoints, EnrollCustomer
-from domain.customers import Identifiers
-from domain.events import Event
-from domain.points import SaleLine
+from api.services import utc_now
+from domain.events import BalanceChanged, Event
 from domain.ports import EventPublisher
-from domain.services import Terms
+from domain.programme import Terms
+from domain.use_cases import points
 from persistence.database import Database
 from persistence.models import OutboxRow
-from persistence.unit_of_work import SqlAlchemyUnitOfWork
 from subscriptions.broker import InProcessBroker
 from subscriptions.channels import customer_topic
 from subscriptions.hub import Hub
-from subscriptions.messages import BalanceMessage
-
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+from tests.use_cases import earning, enrolled, open_store, uow
+from workers.outbox import OutboxRelay
 
 
 class DeadBroker:
@@ -37,17 +30,10 @@ class DeadBroker:
 
 
 async def committed_earn(database: Database, publisher: EventPublisher) -> str:
-    hub_free = InProcessBroker(Hub())
-    await services.create_store(SqlAlchemyUnitOfWork(database, hub_free), CreateStore("S1", "M"))
-    customer = await services.enroll_customer(
-        SqlAlchemyUnitOfWork(database, hub_free),
-        EnrollCustomer(None, Identifiers(card_number="C1"), NOW),
-    )
-    earn = EarnPoints(
-        customer.id, "k1", "S1", None, None, (SaleLine("A", "grocery", 1, Decimal("12")),), NOW
-    )
-    await sale_services.earn_points(SqlAlchemyUnitOfWork(database, publisher), earn, Terms())
-    return customer.id
+    await open_store(database)
+    customer_id = await enrolled(database)
+    await points.earn_points(uow(database, publisher), earning(customer_id, "k1"), Terms())
+    return customer_id
 
 
 async def unpublished(database: Database) -> list[int]:
@@ -76,8 +62,9 @@ async def test_the_relay_publishes_a_change_its_process_never_did(database: Data
         delivered = await asyncio.wait_for(subscription.next(), timeout=2)
 
     assert relayed == 1
-    assert isinstance(delivered, BalanceMessage)
-    assert (delivered.balance, delivered.balance_version, delivered.delta) == (12, 1, 12)
+    assert isinstance(delivered, BalanceChanged)
+    entry = delivered.posted.entry
+    assert (entry.balance_after, entry.balance_version, entry.points) == (12, 1, 12)
     assert await unpublished(database) == []
 
 

@@ -18,26 +18,16 @@ from decimal import Decimal
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from domain import sale_services, services
 from domain.accounts import Account
-from domain.commands import (
-    CreateStore,
-    EarnPoints,
-    EnrollCustomer,
-    PreviewEarn,
-    RedeemPoints,
-    RefundSale,
-)
-from domain.customers import Identifiers
-from domain.points import SaleLine
+from domain.points import PreviewEarn
+from domain.programme import Terms
 from domain.rules import EarningRule, RuleKind, Schedule
-from domain.services import Terms
-from persistence import programme_queries
+from domain.sales import SaleLine
+from domain.use_cases import points
 from persistence.database import Database
-from persistence.unit_of_work import SqlAlchemyUnitOfWork
-from subscriptions.broker import InProcessBroker
-from subscriptions.hub import Hub
+from persistence.queries.points import sale_breakdowns
 from tests.programme import add_rule
+from tests.use_cases import earning, enrolled, open_store, redeeming, refunding, uow
 
 AT = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)  # a Sunday afternoon
 TERMS = Terms(base_rate=Decimal("1"))
@@ -141,20 +131,13 @@ CASES = st.builds(
 )
 
 
-def uow(database: Database, *, read_only: bool = False) -> SqlAlchemyUnitOfWork:
-    return SqlAlchemyUnitOfWork(database, InProcessBroker(Hub()), read_only=read_only)
-
-
 async def customer_in_a_store_of_its_own(database: Database, case: Case) -> tuple[str, str]:
     """A new store with the case's rules (naming it alone), and a new customer's id."""
     store_id = f"P{next(SERIAL)}"
-    await services.create_store(uow(database), CreateStore(store_id, "Property"))
+    await open_store(database, store_id, "Property")
     for rule in case.rules:
         await add_rule(database, replace(rule, store_ids=frozenset({store_id})))
-    customer = await services.enroll_customer(
-        uow(database), EnrollCustomer(None, Identifiers(external_id=store_id), AT)
-    )
-    return store_id, customer.id
+    return store_id, await enrolled(database, AT, external_id=store_id)
 
 
 async def earlier_sales(database: Database, case: Case, store_id: str, customer_id: str) -> None:
@@ -163,16 +146,16 @@ async def earlier_sales(database: Database, case: Case, store_id: str, customer_
     earned = []
     for n, (cart, minutes) in enumerate(case.earlier):
         at = AT - timedelta(minutes=minutes)
-        earn = EarnPoints(customer_id, f"{store_id}-earlier-{n}", store_id, None, None, cart, at)
-        earned.append(await sale_services.earn_points(uow(database), earn, TERMS))
-    if not (case.spend_and_refund and earned and earned[-1].account.balance):
+        earn = earning(customer_id, f"{store_id}-earlier-{n}", cart, at, store_id)
+        earned.append(await points.earn_points(uow(database), earn, TERMS))
+    if not (case.spend_and_refund and earned and earned[-1].posted.entry.balance_after):
         return
-    balance = earned[-1].account.balance
-    spend = RedeemPoints(customer_id, f"{store_id}-spend", store_id, None, None, balance, None, AT)
-    await services.redeem_points(uow(database), spend, TERMS)
+    balance = earned[-1].posted.entry.balance_after
+    spend = redeeming(customer_id, f"{store_id}-spend", balance, AT, store_id)
+    await points.redeem_points(uow(database), spend, TERMS)
     first = earned[0].posted.id
-    returned = RefundSale(first, f"{store_id}-refund", store_id, None, (), None, AT)
-    await sale_services.refund_sale(uow(database), returned, TERMS)
+    returned = refunding(first, f"{store_id}-refund", AT, store_id=store_id)
+    await points.refund_sale(uow(database), returned, TERMS)
 
 
 async def account_of(database: Database, customer_id: str) -> Account:
@@ -196,23 +179,25 @@ async def test_preview_earn_promises_the_points_and_balance_earn_points_gives(
     await earlier_sales(database, case, store_id, customer_id)
     before = await account_of(database, customer_id)
 
-    preview = await sale_services.preview_earn(
+    preview = await points.preview_earn(
         uow(database, read_only=True), PreviewEarn(customer_id, store_id, case.cart, AT), TERMS
     )
-    earn = EarnPoints(customer_id, f"{store_id}-sale", store_id, None, None, case.cart, AT)
-    result = await sale_services.earn_points(uow(database), earn, TERMS)
+    earn = earning(customer_id, f"{store_id}-sale", case.cart, AT, store_id)
+    result = await points.earn_points(uow(database), earn, TERMS)
+    after = await account_of(database, customer_id)
 
     event("points owed before the sale" if before.points_owed else "nothing owed")
     event("a cap cut the sale" if preview.calculation.caps else "no cap cut the sale")
     event(f"rules that gave points: {len(preview.calculation.rules)}")
     async with database.reading() as session:
-        recorded = await programme_queries.sale_breakdown(session, result.posted.id)
-    assert recorded is not None
+        recorded = (await sale_breakdowns(session, [result.posted.id]))[result.posted.id]
     assert preview.points == recorded.points
     assert preview.calculation.exact == recorded.exact_points
-    assert preview.projected_balance == result.account.balance
-    assert await account_of(database, customer_id) == result.account
+    # The sale as recorded reads back as the very calculation that earned it.
+    assert recorded.lines == preview.calculation.lines
+    assert recorded.contributions == preview.calculation.contributions
+    assert preview.projected_balance == after.balance == result.posted.entry.balance_after
     # What the earn did not credit to the balance paid off points owed, first.
     paid_off = min(preview.points, before.points_owed)
-    assert result.account.balance == before.balance + preview.points - paid_off
-    assert result.account.points_owed == before.points_owed - paid_off
+    assert after.balance == before.balance + preview.points - paid_off
+    assert after.points_owed == before.points_owed - paid_off

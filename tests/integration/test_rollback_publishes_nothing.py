@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import sale_services, services
-from domain.commands import CreateStore, EarnPoints, EnrollCustomer
-from domain.customers import Identifiers
 from domain.events import BalanceChanged, Event
-from domain.points import SaleLine
-from domain.sales import RecordedSale
-from domain.services import Terms
+from domain.points import EarnPoints, RecordedSale
+from domain.programme import Terms
+from domain.use_cases import points
 from persistence.database import Database
-from persistence.sales import SqlAlchemySaleRepository
+from persistence.points import SqlAlchemySaleRepository
 from persistence.unit_of_work import SqlAlchemyUnitOfWork
-
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+from tests.use_cases import earning, enrolled, open_store, sale_line
 
 
 class RecordingPublisher:
@@ -45,31 +39,27 @@ class FailingLateUnitOfWork(SqlAlchemyUnitOfWork):
 
 
 def earn(customer_id: str, key: str) -> EarnPoints:
-    line = SaleLine("A", "grocery", 1, Decimal("30"))
-    return EarnPoints(customer_id, key, "S1", None, None, (line,), NOW)
+    return earning(customer_id, key, (sale_line("30"),))
 
 
 async def test_a_rolled_back_earn_publishes_nothing_and_a_committed_one_publishes_once(
     database: Database,
 ) -> None:
     publisher = RecordingPublisher()
-    await services.create_store(SqlAlchemyUnitOfWork(database, publisher), CreateStore("S1", "M"))
-    customer = await services.enroll_customer(
-        SqlAlchemyUnitOfWork(database, publisher),
-        EnrollCustomer(None, Identifiers(card_number="C1"), NOW),
-    )
+    await open_store(database)
+    customer_id = await enrolled(database)
 
     with pytest.raises(RuntimeError, match="disk is full"):
-        await sale_services.earn_points(
-            FailingLateUnitOfWork(database, publisher), earn(customer.id, "k1"), Terms()
+        await points.earn_points(
+            FailingLateUnitOfWork(database, publisher), earn(customer_id, "k1"), Terms()
         )
     rolled_back = list(publisher.published)
-    await sale_services.earn_points(
-        SqlAlchemyUnitOfWork(database, publisher), earn(customer.id, "k2"), Terms()
+    await points.earn_points(
+        SqlAlchemyUnitOfWork(database, publisher), earn(customer_id, "k2"), Terms()
     )
 
     assert rolled_back == []
     assert len(publisher.published) == 1
     change = publisher.published[0]
     assert isinstance(change, BalanceChanged)
-    assert (change.balance, change.balance_version) == (30, 1)
+    assert (change.posted.entry.balance_after, change.posted.entry.balance_version) == (30, 1)

@@ -8,10 +8,12 @@ from decimal import Decimal
 
 import pytest
 
-from domain.commands import EarnPoints, RedeemPoints, idempotency_key
 from domain.errors import InvalidInput
-from domain.points import SaleLine
+from domain.idempotency import idempotency_key
+from domain.ledger import Actor
+from domain.points import AdjustPoints, Checkout, EarnPoints, RedeemPoints, RefundSale
 from domain.rewards import Reward, RewardsOutlook, rewards_outlook
+from domain.sales import SaleLine
 
 AT = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 LINE = SaleLine("SKU-1", "grocery", 2, Decimal("12.5"))
@@ -27,7 +29,14 @@ EARN = EarnPoints(
 
 
 def redeem(points: int | None = 10, reward_id: str | None = None) -> RedeemPoints:
-    return RedeemPoints("c-1", "redeem-1", "S1", None, None, points, reward_id, AT)
+    return RedeemPoints(
+        customer_id="c-1",
+        idempotency_key="redeem-1",
+        store_id="S1",
+        points=points,
+        reward_id=reward_id,
+        occurred_at=AT,
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,8 +95,8 @@ def test_redeem_fingerprint_tells_points_from_a_reward() -> None:
 
 
 def test_earn_and_redeem_fingerprints_never_collide() -> None:
-    earn = EarnPoints("c-1", "k", "S1", None, None, (), AT)
-    spend = RedeemPoints("c-1", "k", "S1", None, None, 10, None, AT)
+    earn = replace(EARN, idempotency_key="k", terminal_id=None, sale_id=None, lines=())
+    spend = replace(redeem(10), idempotency_key="k")
 
     assert earn.fingerprint() != spend.fingerprint()
 
@@ -161,3 +170,86 @@ def test_rewards_outlook_shows_what_is_in_reach_and_what_is_next(
 
 def test_rewards_outlook_of_an_empty_catalog_has_nothing_in_reach_and_nothing_next() -> None:
     assert rewards_outlook(500, []) == RewardsOutlook((), None, None)
+
+
+SOLD = (SaleLine("BEANS", "grocery", 2, Decimal("4.50")), SaleLine("MUG", "home", 1, Decimal("12")))
+ACTOR = Actor("s1", "cashier", "T1")
+STORED_FINGERPRINTS = [
+    pytest.param(
+        EarnPoints(
+            customer_id="c1",
+            idempotency_key="k1",
+            store_id="S1",
+            terminal_id="T1",
+            sale_id="R-1",
+            lines=SOLD,
+            occurred_at=AT,
+            actor=ACTOR,
+        ),
+        "b10de54bc6f1b7454167394895ea94f6959289800084233cef2b4f6221aaea73",
+        id="earn",
+    ),
+    pytest.param(
+        RedeemPoints(
+            customer_id="c1",
+            idempotency_key="k2",
+            store_id="S1",
+            points=30,
+            reward_id=None,
+            occurred_at=AT,
+            actor=ACTOR,
+        ),
+        "34ca7cc2ef8d59708f3c92e81a6f8420df0aaf74ac01138f2b6ce480a271663b",
+        id="redeem points",
+    ),
+    pytest.param(
+        AdjustPoints(
+            customer_id="c1",
+            idempotency_key="k3",
+            store_id="S1",
+            points=-5,
+            reason="goodwill",
+            occurred_at=AT,
+            actor=ACTOR,
+        ),
+        "84ee040c4e5502f5b7cb35f522b195f2792e951b1fbfec427e45ac863703d579",
+        id="adjust",
+    ),
+    pytest.param(
+        Checkout(
+            customer_id="c1",
+            idempotency_key="k4",
+            store_id="S1",
+            terminal_id="T1",
+            sale_id="R-3",
+            lines=SOLD,
+            reward_id="COFFEE",
+            occurred_at=AT,
+            actor=ACTOR,
+        ),
+        "8985fdb5fd2bb00fa3fadd2c3e2afd9758239588acb9ab1d0ce9d5145b278e28",
+        id="checkout",
+    ),
+    pytest.param(
+        RefundSale(
+            transaction_id=42,
+            idempotency_key="k5",
+            store_id="S1",
+            terminal_id=None,
+            quantities=((1, 1),),
+            reason="broken",
+            occurred_at=AT,
+            actor=ACTOR,
+        ),
+        "cd2d8f4de36b73609bb59a565a6e7078af41494ff3bc8dfb722ad63d4301e07d",
+        id="refund",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "stored"), STORED_FINGERPRINTS)
+def test_a_fingerprint_is_the_one_earlier_releases_stored_for_the_same_request(
+    command: EarnPoints | RedeemPoints | AdjustPoints | Checkout | RefundSale, stored: str
+) -> None:
+    """A retry that spans a deploy must still be recognised as the same request."""
+    assert command.fingerprint() == stored

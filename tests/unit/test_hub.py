@@ -5,27 +5,26 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from domain.events import BalanceChanged
+from domain.ledger import (
+    POINTS_ISSUED,
+    JournalEntry,
+    Movement,
+    PostedEntry,
+    TransactionKind,
+    transfer,
+)
 from subscriptions.channels import customer_topic, store_topic
 from subscriptions.hub import Delivery, Hub, Resync, Subscription
-from subscriptions.messages import BalanceMessage
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def change(customer: str, version: int, store: str | None = "S1") -> BalanceMessage:
-    return BalanceMessage(
-        customer_id=customer,
-        balance=version * 10,
-        balance_version=version,
-        delta=10,
-        entry_id=version,
-        kind="EARN",
-        store_id=store,
-        terminal_id=None,
-        sale_id=None,
-        idempotency_key=f"k{version}",
-        occurred_at=NOW,
-    )
+def change(customer: str, version: int, store: str | None = "S1") -> BalanceChanged:
+    movement = Movement(store, None, None, f"k{version}", NOW)
+    lines = transfer(customer, 10, POINTS_ISSUED)
+    entry = JournalEntry(TransactionKind.EARN, customer, 10, version * 10, version, movement, lines)
+    return BalanceChanged(PostedEntry(version, entry))
 
 
 async def drained(subscription: Subscription) -> list[Delivery]:
@@ -47,11 +46,11 @@ async def test_a_slow_subscriber_is_resynced_and_never_delays_the_others() -> No
         for version in range(1, 11):
             hub.deliver([change("c1", version)])
             delivered = await fast.next()
-            assert isinstance(delivered, BalanceMessage)
+            assert isinstance(delivered, BalanceChanged)
             received.append(delivered)
         backlog = await drained(slow)
 
-    assert [message.balance_version for message in received] == list(range(1, 11))
+    assert [change.posted.entry.balance_version for change in received] == list(range(1, 11))
     assert len(backlog) <= 3
     assert isinstance(backlog[0], Resync)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.identifiers import normalise_phone
+from api.customers.phones import normalise_phone
 from domain.customers import (
     Identifiers,
     normalise_card_number,

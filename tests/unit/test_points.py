@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from domain.errors import InvalidInput
-from domain.points import SaleLine, parse_decimal, sale_line, sale_lines
+from domain.money import parse_decimal
 from domain.rules import EarningRule, RuleKind, Sale, calculate
+from domain.sales import SaleLine, sale_line, sale_lines
 
 PATH = ("input", "lines", "0")
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)

@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput, RewardInactive
-from domain.points import SaleLine, allocate_discount
 from domain.rewards import (
     Redemption,
     RedemptionKind,
@@ -21,6 +20,7 @@ from domain.rewards import (
     points_off,
     redemption_against_sale,
 )
+from domain.sales import SaleLine, allocate_discount
 
 REWARD_ID = ("input", "rewardId")
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from domain.points import SaleLine
 from domain.rules import (
     Contribution,
     ContributionKind,
@@ -21,6 +20,7 @@ from domain.rules import (
     Schedule,
     calculate,
 )
+from domain.sales import SaleLine
 
 BASE, CATEGORY, PRODUCT = RuleKind.BASE_RATE, RuleKind.CATEGORY_RATE, RuleKind.PRODUCT_RATE
 MULTIPLIER, BONUS = RuleKind.MULTIPLIER, RuleKind.FLAT_BONUS

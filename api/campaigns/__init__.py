@@ -1,0 +1,1 @@
+"""Campaigns: bulk awards to lists or segments of customers, and their reversal."""

@@ -1,0 +1,1 @@
+"""Customers: lookup by identifier, enrolment, the Customer type and its history."""

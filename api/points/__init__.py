@@ -1,0 +1,1 @@
+"""Points: earn, redeem, adjust, checkout, refund, preview; transactions and their feeds."""

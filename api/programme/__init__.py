@@ -1,0 +1,1 @@
+"""The programme: earning rules and the rewards catalog, managed by administrators."""

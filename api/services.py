@@ -1,0 +1,119 @@
+"""The application's services, built once by the lifespan and shared by every request:
+the database, the hub and its broker, the background workers, tokens, rate limits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+
+from api.auth import TokenIssuer
+from api.rate_limit import RateLimits
+from api.settings import Settings
+from domain.expiry import ExpiryKind, ExpiryPolicy
+from domain.programme import Terms
+from persistence.database import Database
+from subscriptions.broker import Broker, InProcessBroker, RedisBroker
+from subscriptions.hub import Hub
+from workers.campaigns import BulkAwardWorker
+from workers.expiry import ExpiryWorker
+from workers.outbox import OutboxRelay
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def expiry_policy(settings: Settings) -> ExpiryPolicy:
+    return ExpiryPolicy(ExpiryKind(settings.points_expiry), settings.points_expiry_months)
+
+
+def terms_of(settings: Settings) -> Terms:
+    """The programme's terms, as configured."""
+    return Terms(
+        base_rate=settings.base_points_per_unit,
+        point_value=settings.point_value,
+        earn_on_points_paid=settings.earn_on_points_paid,
+        refund_returns_redeemed_points=settings.refund_returns_redeemed_points,
+        expiry=expiry_policy(settings),
+    )
+
+
+@dataclass
+class Services:
+    settings: Settings
+    terms: Terms
+    database: Database
+    hub: Hub
+    broker: Broker
+    worker: BulkAwardWorker
+    relay: OutboxRelay
+    expiry: ExpiryWorker
+    tokens: TokenIssuer
+    rate_limits: RateLimits
+    clock: Callable[[], datetime] = utc_now
+
+
+def database_for(settings: Settings) -> Database:
+    options: dict[str, Any] = {}
+    if not settings.is_embedded:
+        options = {"pool_size": settings.database_pool_size, "pool_pre_ping": True}
+    return Database(settings.database_url, **options)
+
+
+def broker_for(settings: Settings, hub: Hub) -> Broker:
+    if settings.redis_url is None:
+        return InProcessBroker(hub)
+    client = Redis.from_url(
+        settings.redis_url,
+        client_name=f"{settings.redis_prefix}:app",
+        health_check_interval=10,
+        socket_keepalive=True,
+    )
+    return RedisBroker(hub, client, settings.redis_prefix)
+
+
+def build_services(settings: Settings) -> Services:
+    database = database_for(settings)
+    hub = Hub()
+    broker = broker_for(settings, hub)
+    tokens = TokenIssuer(settings.auth_secret.get_secret_value())
+    return Services(
+        settings=settings,
+        terms=terms_of(settings),
+        database=database,
+        hub=hub,
+        broker=broker,
+        worker=BulkAwardWorker(
+            database,
+            broker,
+            utc_now,
+            batch_size=settings.bulk_award_batch_size,
+            poll_seconds=settings.job_poll_seconds,
+        ),
+        relay=OutboxRelay(
+            database,
+            broker,
+            utc_now,
+            grace=timedelta(seconds=settings.outbox_grace_seconds),
+            poll_seconds=settings.outbox_poll_seconds,
+        ),
+        expiry=ExpiryWorker(
+            database,
+            broker,
+            utc_now,
+            policy=expiry_policy(settings),
+            batch_size=settings.expiry_batch_size,
+            interval_seconds=settings.expiry_interval_seconds,
+        ),
+        tokens=tokens,
+        rate_limits=RateLimits.of(settings, tokens),
+    )
+
+
+async def close_services(services: Services) -> None:
+    await services.broker.close()
+    await services.database.dispose()

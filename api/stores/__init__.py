@@ -1,0 +1,1 @@
+"""Stores: the chain's own store codes."""

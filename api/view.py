@@ -1,0 +1,145 @@
+"""The GraphQL view: GraphQL over HTTP and WebSocket, with the token checked before a
+document is parsed, JSON refused that no database would store, and GraphiQL that sends
+the token on its WebSocket too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import SubscriptionExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
+
+from api.context import Context
+from api.errors import UNAUTHENTICATED
+
+logger = logging.getLogger(__name__)
+
+
+# GraphiQL sends its Headers tab over HTTP only; this hands the Authorization header to
+# the WebSocket's connection_init too, so subscriptions work from GraphiQL.
+GRAPHIQL_FETCHER = """      const fetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+      });"""
+GRAPHIQL_FETCHER_WITH_AUTHORIZATION = """      const authorizationFromHeadersTab = () => {
+        let headers = {};
+        try {
+          headers = JSON.parse(localStorage.getItem("graphiql:headers") || "{}") || {};
+        } catch (error) {}
+        const name = Object.keys(headers).find((key) => key.toLowerCase() === "authorization");
+        return name ? { authorization: headers[name] } : {};
+      };
+      const fetcher = GraphiQL.createFetcher({
+        url: fetchURL,
+        headers: defaultHeaders,
+        subscriptionUrl,
+        wsConnectionParams: authorizationFromHeadersTab,
+      });"""
+
+
+def refuse_unstorable_text(value: object) -> None:
+    """Raise ValueError for a NUL or a lone surrogate anywhere in a parsed JSON value."""
+    if isinstance(value, str):
+        value.encode()  # UnicodeEncodeError, a ValueError, on a lone surrogate
+        if "\x00" in value:
+            raise ValueError("NUL in text")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_unstorable_text(key)
+            refuse_unstorable_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            refuse_unstorable_text(item)
+
+
+class InitialisingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol has no connection_init timeout of its own: close a
+    socket that has not initialised in time, as graphql-transport-ws does (4408)."""
+
+    async def handle(self) -> None:
+        watchdog = asyncio.create_task(self._close_unless_initialised())
+        try:
+            await super().handle()
+        finally:
+            watchdog.cancel()
+
+    async def _close_unless_initialised(self) -> None:
+        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
+        if not self.connection_acknowledged:
+            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
+
+
+class LoyaltyGraphQL(GraphQL[Context, None]):
+    graphql_ws_handler_class = InitialisingGraphQLWSHandler
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Refuse, as the client's mistake, JSON that is not an object (or a batch), or
+        that Python will not decode: invalid UTF-8, nesting past the recursion limit, an
+        integer of thousands of digits, text no database stores (NUL, lone surrogates)."""
+        try:
+            parsed = super().parse_json(data)
+            refuse_unstorable_text(parsed)
+        except (ValueError, RecursionError):
+            raise HTTPException(400, "Unable to parse request body as JSON") from None
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object with a query")
+        return parsed
+
+    @property
+    def graphql_ide_html(self) -> str:
+        html = super().graphql_ide_html
+        if GRAPHIQL_FETCHER not in html:
+            logger.warning("GraphiQL page changed: subscriptions from it will lack the token")
+        return html.replace(GRAPHIQL_FETCHER, GRAPHIQL_FETCHER_WITH_AUTHORIZATION)
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        context = Context(services=request.app.state.services)
+        if isinstance(request, Request):
+            context.authenticate(request.headers.get("authorization"))
+        return context
+
+    async def execute_operation(  # noqa: PLR0917  (Strawberry's signature)
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """A request without a valid token is refused before its document is parsed or
+        validated: validating a hostile document costs the server, a refusal does not."""
+        if context.principal is None:
+            refusal = GraphQLError(
+                context.authentication_error, extensions={"code": UNAUTHENTICATED}
+            )
+            return ExecutionResult(data=None, errors=[refusal])
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket authenticates once, in connection_init: {"authorization": "Bearer ..."}.
+        Refused connections are closed (4403 on graphql-transport-ws)."""
+        params = context.connection_params or {}
+        authorization = params.get("authorization", params.get("Authorization"))
+        context.authenticate(authorization if isinstance(authorization, str) else None)
+        if context.principal is None:
+            raise ConnectionRejectionError({"reason": context.authentication_error})
+        accepted: UnsetType = UNSET  # acknowledge with an empty payload
+        return accepted

@@ -1,0 +1,43 @@
+"""Use cases of the customers: enrolment, and finding a customer's account."""
+
+from __future__ import annotations
+
+import uuid
+
+from domain.accounts import Account
+from domain.customers import Customer, EnrollCustomer
+from domain.errors import CustomerNotFound
+from domain.ports import UnitOfWork
+
+
+async def enroll_customer(uow: UnitOfWork, cmd: EnrollCustomer) -> Customer:
+    customer_id = str(uuid.uuid4())
+    customer = Customer(
+        id=customer_id,
+        name=cmd.name,
+        identifiers=cmd.identifiers,
+        account=Account(customer_id, balance=0, balance_version=0, lifetime_earned=0),
+        enrolled_at=cmd.enrolled_at,
+    )
+    async with uow:
+        await uow.customers.add(customer)
+        await uow.commit()
+    return customer
+
+
+async def lock_account(uow: UnitOfWork, customer_id: str) -> Account:
+    """The customer's account, locked against other writers until the unit of work ends."""
+    account = await uow.customers.lock_account(customer_id)
+    if account is None:
+        raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
+    return account
+
+
+async def current_account(uow: UnitOfWork, customer_id: str | None) -> Account | None:
+    """The account as it stands, unlocked, when a customer is named."""
+    if customer_id is None:
+        return None
+    account = await uow.customers.account(customer_id)
+    if account is None:
+        raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
+    return account

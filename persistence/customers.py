@@ -1,0 +1,102 @@
+"""Customers and their points accounts: enrolment, and the account locks every movement
+takes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.accounts import Account
+from domain.customers import Customer, Identifiers
+from domain.errors import DuplicateCustomer
+from persistence.models import CustomerRow, table_of
+from persistence.records import columns_of, record_of
+
+IDENTIFIER_FIELDS = {
+    "external_id": "externalId",
+    "email": "email",
+    "phone": "phone",
+    "card_number": "cardNumber",
+}
+ACCOUNT_VALUES = ("balance", "balance_version", "lifetime_earned", "points_owed")
+ACCOUNT_COLUMNS = (CustomerRow.id, *(getattr(CustomerRow, name) for name in ACCOUNT_VALUES))
+
+
+class SqlAlchemyCustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, customer: Customer) -> None:
+        for column, value in customer.identifiers.given().items():
+            taken = select(CustomerRow.id).where(getattr(CustomerRow, column) == value)
+            if (await self.session.execute(taken)).first() is not None:
+                raise _duplicate(column)
+        self.session.add(_customer_row(customer))
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # Another enrolment took an identifier between the check and the insert.
+            raise DuplicateCustomer("an identifier is taken by another customer") from None
+
+    async def lock_account(self, customer_id: str) -> Account | None:
+        accounts = await self.lock_accounts([customer_id])
+        return accounts.get(customer_id)
+
+    async def lock_accounts(
+        self, customer_ids: Sequence[str], *, skip_locked: bool = False
+    ) -> dict[str, Account]:
+        query = (
+            select(*ACCOUNT_COLUMNS)
+            .where(CustomerRow.id.in_(customer_ids))
+            .order_by(CustomerRow.id)
+            .with_for_update(skip_locked=skip_locked)
+        )
+        rows = await self.session.execute(query)
+        return {row.id: Account(*row) for row in rows}
+
+    async def account(self, customer_id: str) -> Account | None:
+        query = select(*ACCOUNT_COLUMNS).where(CustomerRow.id == customer_id)
+        row = (await self.session.execute(query)).first()
+        return None if row is None else Account(*row)
+
+    async def save_account(self, account: Account) -> None:
+        await self.save_accounts([account])
+
+    async def save_accounts(self, accounts: Sequence[Account]) -> None:
+        if not accounts:
+            return
+        table = table_of(CustomerRow)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("key_id"))
+            .values({column: bindparam(f"new_{column}") for column in ACCOUNT_VALUES})
+        )
+        await self.session.execute(statement, [_account_values(a) for a in accounts])
+
+
+def _account_values(account: Account) -> dict[str, Any]:
+    """Bind names differ from the columns, as an UPDATE by key needs."""
+    values = {f"new_{name}": getattr(account, name) for name in ACCOUNT_VALUES}
+    return {"key_id": account.customer_id, **values}
+
+
+def _duplicate(column: str) -> DuplicateCustomer:
+    name = IDENTIFIER_FIELDS[column]
+    return DuplicateCustomer(f"another customer already has this {name}", ("input", name))
+
+
+def _customer_row(customer: Customer) -> CustomerRow:
+    return CustomerRow(
+        **columns_of(customer, left_out=("identifiers", "account")),
+        **columns_of(customer.identifiers),
+        **columns_of(customer.account, left_out=("customer_id",)),
+    )
+
+
+def customer_of(row: CustomerRow) -> Customer:
+    account = record_of(Account, row, customer_id=row.id)
+    return record_of(Customer, row, identifiers=record_of(Identifiers, row), account=account)

@@ -1,0 +1,94 @@
+"""The points journal: entries and their lines, posted set-based, read back as posted."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.ledger import JournalEntry, JournalLine, Movement, PostedEntry, TransactionKind
+from persistence import lots
+from persistence.models import JournalEntryRow, JournalLineRow, table_of
+from persistence.records import actor_columns, actor_of, columns_of, record_of
+
+
+class SqlAlchemyJournalRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, entry: JournalEntry) -> PostedEntry:
+        return (await self.add_many([entry]))[0]
+
+    async def add_many(self, entries: Sequence[JournalEntry]) -> list[PostedEntry]:
+        """Entries in the order given, their lines, and the lots they open or spend."""
+        if not entries:
+            return []
+        ids = await self.session.scalars(
+            insert(table_of(JournalEntryRow)).returning(
+                JournalEntryRow.id, sort_by_parameter_order=True
+            ),
+            [_entry_values(entry) for entry in entries],
+        )
+        posted = [
+            PostedEntry(entry_id, entry) for entry_id, entry in zip(ids, entries, strict=True)
+        ]
+        lines = [
+            {"entry_id": item.id, "account": line.account, "amount": line.amount}
+            for item in posted
+            for line in item.entry.lines
+        ]
+        if lines:
+            await self.session.execute(insert(table_of(JournalLineRow)), lines)
+        await lots.follow(self.session, posted)
+        return posted
+
+    async def get(self, entry_id: int) -> PostedEntry | None:
+        found = await posted_entries(
+            self.session, select(JournalEntryRow).where(JournalEntryRow.id == entry_id)
+        )
+        return found[0] if found else None
+
+
+async def posted_entries(session: AsyncSession, query: Any) -> list[PostedEntry]:
+    """The entries a select of JournalEntryRow finds, in its order, each with its lines:
+    two statements however many entries."""
+    rows = list((await session.execute(query)).scalars())
+    lines: defaultdict[int, list[JournalLine]] = defaultdict(list)
+    if rows:
+        found = await session.execute(
+            select(JournalLineRow)
+            .where(JournalLineRow.entry_id.in_([row.id for row in rows]))
+            .order_by(JournalLineRow.id)
+        )
+        for line in found.scalars():
+            lines[line.entry_id].append(JournalLine(line.account, line.amount))
+    return [_posted(row, lines[row.id]) for row in rows]
+
+
+def _entry_values(entry: JournalEntry) -> dict[str, Any]:
+    movement = entry.movement
+    return columns_of(
+        entry,
+        left_out=("movement", "lines"),
+        kind=entry.kind.value,
+        **columns_of(movement, left_out=("occurred_at", "actor")),
+        created_at=movement.occurred_at,
+        **actor_columns("recorded_by", movement.actor),
+    )
+
+
+def _posted(row: JournalEntryRow, lines: Sequence[JournalLine]) -> PostedEntry:
+    movement = record_of(
+        Movement, row, occurred_at=row.created_at, actor=actor_of(row, "recorded_by")
+    )
+    entry = record_of(
+        JournalEntry,
+        row,
+        kind=TransactionKind(row.kind),
+        movement=movement,
+        lines=tuple(lines),
+    )
+    return PostedEntry(row.id, entry)

@@ -1,0 +1,173 @@
+"""The points feature's records beside the journal: sales with their lines and each rule's
+part, refunds of them, and what the till was told to apply for points spent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.ledger import PostedEntry
+from domain.points import RecordedSale, TillSale
+from domain.refunds import Refund, RefundOutcome, SoldLine, SoldSale
+from domain.rewards import Redemption, RedemptionKind
+from domain.rules import Contribution, LinePoints
+from domain.sales import sale_total
+from persistence.journal import SqlAlchemyJournalRepository
+from persistence.models import (
+    EarnContributionRow,
+    RedemptionRow,
+    RefundLineRow,
+    RefundRow,
+    SaleLineRow,
+    SaleRow,
+    table_of,
+)
+from persistence.records import columns_of, record_of
+
+
+class SqlAlchemySaleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, recorded: RecordedSale) -> None:
+        sale_id = await self.session.scalar(
+            insert(table_of(SaleRow)).values(_sale_values(recorded)).returning(SaleRow.id)
+        )
+        assert sale_id is not None
+        calculation, sale = recorded.calculation, recorded.sale
+        lines = [_line_values(sale_id, line) for line in calculation.lines]
+        await self.session.execute(insert(table_of(SaleLineRow)), lines)
+        parts = [_contribution_values(sale_id, sale, part) for part in calculation.contributions]
+        if parts:
+            await self.session.execute(insert(table_of(EarnContributionRow)), parts)
+
+    async def redeem_entry_of(self, earn_entry_id: int) -> PostedEntry | None:
+        row = await self._sale(earn_entry_id)
+        if row is None or row.redeem_entry_id is None:
+            return None
+        return await SqlAlchemyJournalRepository(self.session).get(row.redeem_entry_id)
+
+    async def customer_of(self, earn_entry_id: int) -> str | None:
+        row = await self._sale(earn_entry_id)
+        return None if row is None else row.customer_id
+
+    async def sold(self, earn_entry_id: int) -> SoldSale | None:
+        row = await self._sale(earn_entry_id)
+        if row is None:
+            return None
+        lines = await self.session.execute(
+            select(SaleLineRow).where(SaleLineRow.sale_id == row.id).order_by(SaleLineRow.line_no)
+        )
+        return record_of(
+            SoldSale,
+            row,
+            entry_id=row.journal_entry_id,
+            lines=tuple(_sold_line(line) for line in lines.scalars()),
+            money_paid=row.total - (row.discount or 0),
+        )
+
+    async def record_refund(self, posted: PostedEntry, refund: Refund) -> None:
+        outcome = refund.outcome
+        values = columns_of(outcome, left_out=("quantities",)) | columns_of(
+            refund, left_out=("outcome",), entry_id=posted.id, created_at=datetime.now(UTC)
+        )
+        refund_id = await self.session.scalar(
+            insert(table_of(RefundRow)).values(values).returning(RefundRow.id)
+        )
+        for line_no, quantity in outcome.quantities.items():
+            self.session.add(RefundLineRow(refund_id=refund_id, line_no=line_no, quantity=quantity))
+            await self.session.execute(
+                update(SaleLineRow)
+                .where(SaleLineRow.sale_id == refund.sale_id, SaleLineRow.line_no == line_no)
+                .values(refunded_quantity=SaleLineRow.refunded_quantity + quantity)
+            )
+
+    async def refund_of(self, entry_id: int) -> Refund | None:
+        row = (
+            await self.session.execute(select(RefundRow).where(RefundRow.entry_id == entry_id))
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        lines = await self.session.execute(
+            select(RefundLineRow).where(RefundLineRow.refund_id == row.id)
+        )
+        quantities = {line.line_no: line.quantity for line in lines.scalars()}
+        outcome = record_of(RefundOutcome, row, quantities=quantities)
+        return record_of(Refund, row, outcome=outcome)
+
+    async def _sale(self, earn_entry_id: int) -> SaleRow | None:
+        query = select(SaleRow).where(SaleRow.journal_entry_id == earn_entry_id)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+
+def _sale_values(recorded: RecordedSale) -> dict[str, Any]:
+    sale = recorded.sale
+    return {
+        "journal_entry_id": recorded.earned.id,
+        "customer_id": sale.customer_id,
+        "store_id": sale.store_id,
+        "terminal_id": sale.terminal_id,
+        "sale_ref": sale.sale_id,
+        "total": sale_total(sale.lines),
+        "points": recorded.points,
+        "occurred_at": sale.occurred_at,
+        "discount": recorded.discount,
+        "redeem_entry_id": None if recorded.redeemed is None else recorded.redeemed.id,
+        "points_redeemed": recorded.points_redeemed,
+    }
+
+
+def _line_values(sale_id: int, line: LinePoints) -> dict[str, Any]:
+    """A line as it earned: its amount, and the part of it that earned (`earning_amount`)."""
+    return columns_of(
+        line.line,
+        sale_id=sale_id,
+        line_no=line.line_no,
+        amount=line.line.amount,
+        points_per_unit=line.rate,
+        earning_amount=line.amount,
+        multiplier=line.multiplier,
+        points=line.points,
+    )
+
+
+def _contribution_values(sale_id: int, sale: TillSale, part: Contribution) -> dict[str, Any]:
+    """A rule version's part, kept with the customer and the time for per-day caps."""
+    rule = part.rule
+    return columns_of(
+        part,
+        left_out=("rule",),
+        sale_id=sale_id,
+        customer_id=sale.customer_id,
+        occurred_at=sale.occurred_at,
+        kind=part.kind.value,
+        rule_id=None if rule is None else rule.id,
+        rule_version=None if rule is None else rule.version,
+        rule_name=None if rule is None else rule.name,
+    )
+
+
+def _sold_line(row: SaleLineRow) -> SoldLine:
+    # Sales recorded before the rules engine kept no exact points per line.
+    points = row.points if row.points is not None else row.amount * row.points_per_unit
+    return record_of(SoldLine, row, points=points)
+
+
+class SqlAlchemyRedemptionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, entry_id: int, redemption: Redemption) -> None:
+        values = columns_of(redemption, kind=redemption.kind.value, entry_id=entry_id)
+        await self.session.execute(insert(table_of(RedemptionRow)).values(values))
+
+    async def get(self, entry_id: int) -> Redemption | None:
+        row = await self.session.get(RedemptionRow, entry_id)
+        return None if row is None else redemption_of(row)
+
+
+def redemption_of(row: RedemptionRow) -> Redemption:
+    return record_of(Redemption, row, kind=RedemptionKind(row.kind))

@@ -1,0 +1,170 @@
+"""The points journal as clients read it: a customer's history, a store's feed, the gaps a
+subscriber fills, and why each sale earned what it did."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.ledger import PostedEntry
+from domain.points import SaleBreakdown
+from domain.rules import Contribution, ContributionKind, LinePoints, RuleRef
+from domain.sales import SaleLine
+from persistence.journal import posted_entries
+from persistence.models import EarnContributionRow, JournalEntryRow, RefundRow, SaleLineRow, SaleRow
+from persistence.records import record_of
+
+
+@dataclass(frozen=True)
+class TransactionPage:
+    transactions: Sequence[PostedEntry]
+    has_next_page: bool
+
+
+async def transactions_page(
+    session: AsyncSession, customer_id: str, first: int, before_id: int | None
+) -> TransactionPage:
+    """Newest first: the entry id orders a customer's entries, as they lock the account."""
+    query = (
+        select(JournalEntryRow)
+        .where(JournalEntryRow.customer_id == customer_id)
+        .order_by(JournalEntryRow.id.desc())
+        .limit(first + 1)
+    )
+    if before_id is not None:
+        query = query.where(JournalEntryRow.id < before_id)
+    found = await posted_entries(session, query)
+    return TransactionPage(found[:first], len(found) > first)
+
+
+async def transactions_after_version(
+    session: AsyncSession, customer_id: str, after_version: int
+) -> list[PostedEntry]:
+    """Balance changes after a version, oldest first: how a subscriber fills a gap."""
+    query = (
+        select(JournalEntryRow)
+        .where(
+            JournalEntryRow.customer_id == customer_id,
+            JournalEntryRow.balance_version > after_version,
+            JournalEntryRow.points != 0,
+        )
+        .order_by(JournalEntryRow.balance_version)
+    )
+    return await posted_entries(session, query)
+
+
+async def latest_entry_id(session: AsyncSession, store_id: str) -> int:
+    query = select(func.max(JournalEntryRow.id)).where(JournalEntryRow.store_id == store_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def store_transactions_after(
+    session: AsyncSession, store_id: str, after_id: int, limit: int
+) -> list[PostedEntry]:
+    """A store's points transactions after an entry id, oldest first (a feed's catch-up)."""
+    query = (
+        select(JournalEntryRow)
+        .where(
+            JournalEntryRow.store_id == store_id,
+            JournalEntryRow.id > after_id,
+            JournalEntryRow.points != 0,
+        )
+        .order_by(JournalEntryRow.id)
+        .limit(limit)
+    )
+    return await posted_entries(session, query)
+
+
+async def sale_breakdowns(
+    session: AsyncSession, entry_ids: Sequence[int]
+) -> dict[int, SaleBreakdown]:
+    """By entry: the breakdown of the sale it earned on, or of the sale a refund reverses.
+    Entries of neither kind are left out. Five statements however many entries."""
+    reversals = select(RefundRow.entry_id, RefundRow.sale_id).where(
+        RefundRow.entry_id.in_(entry_ids)
+    )
+    refunded: dict[int, int] = dict((await session.execute(reversals)).all())
+    sales = await session.execute(
+        select(SaleRow).where(
+            or_(SaleRow.journal_entry_id.in_(entry_ids), SaleRow.id.in_(set(refunded.values())))
+        )
+    )
+    by_sale = await _breakdowns(session, list(sales.scalars()))
+    by_entry = {breakdown.earn_entry_id: breakdown for breakdown in by_sale.values()}
+    found = {entry: by_entry.get(entry) for entry in entry_ids}
+    found |= {entry: by_sale.get(sale) for entry, sale in refunded.items()}
+    return {entry: breakdown for entry, breakdown in found.items() if breakdown is not None}
+
+
+async def _breakdowns(session: AsyncSession, sales: Sequence[SaleRow]) -> dict[int, SaleBreakdown]:
+    ids = [sale.id for sale in sales]
+    lines: defaultdict[int, list[SaleLineRow]] = defaultdict(list)
+    for line in (
+        await session.execute(
+            select(SaleLineRow).where(SaleLineRow.sale_id.in_(ids)).order_by(SaleLineRow.line_no)
+        )
+    ).scalars():
+        lines[line.sale_id].append(line)
+    parts: defaultdict[int, list[Contribution]] = defaultdict(list)
+    for part in (
+        await session.execute(
+            select(EarnContributionRow)
+            .where(EarnContributionRow.sale_id.in_(ids))
+            .order_by(EarnContributionRow.id)
+        )
+    ).scalars():
+        parts[part.sale_id].append(_contribution(part))
+    refunds: defaultdict[int, list[int]] = defaultdict(list)
+    for sale_id, entry_id in await session.execute(
+        select(RefundRow.sale_id, RefundRow.entry_id)
+        .where(RefundRow.sale_id.in_(ids))
+        .order_by(RefundRow.id)
+    ):
+        refunds[sale_id].append(entry_id)
+    return {
+        sale.id: _breakdown(sale, lines[sale.id], parts[sale.id], refunds[sale.id])
+        for sale in sales
+    }
+
+
+def _breakdown(
+    sale: SaleRow, lines: list[SaleLineRow], parts: list[Contribution], refund_ids: list[int]
+) -> SaleBreakdown:
+    return SaleBreakdown(
+        earn_entry_id=sale.journal_entry_id,
+        total=sale.total,
+        discount=sale.discount or Decimal(0),
+        points_redeemed=sale.points_redeemed,
+        points=sale.points,
+        lines=tuple(_line_points(line, parts) for line in lines),
+        contributions=tuple(parts),
+        refunded_quantities={line.line_no: line.refunded_quantity for line in lines},
+        refund_entry_ids=tuple(refund_ids),
+    )
+
+
+def _line_points(row: SaleLineRow, parts: Sequence[Contribution]) -> LinePoints:
+    """A recorded line as the rules computed it: its rate and multiplier rules are those of
+    its parts. Lines recorded before the rules engine earned on their whole amount."""
+    rules = {part.kind: part.rule for part in parts if part.line_no == row.line_no}
+    return LinePoints(
+        line_no=row.line_no,
+        line=record_of(SaleLine, row),
+        amount=row.amount if row.earning_amount is None else row.earning_amount,
+        rate=row.points_per_unit,
+        rate_rule=rules.get(ContributionKind.RATE),
+        multiplier=Decimal(1) if row.multiplier is None else row.multiplier,
+        multiplier_rule=rules.get(ContributionKind.MULTIPLIER),
+    )
+
+
+def _contribution(row: EarnContributionRow) -> Contribution:
+    rule = None
+    if row.rule_id is not None:
+        rule = RuleRef(row.rule_id, int(row.rule_version or 0), str(row.rule_name or ""))
+    return Contribution(ContributionKind(row.kind), rule, row.points, row.line_no)

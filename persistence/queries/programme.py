@@ -1,0 +1,62 @@
+"""The programme as administrators and tills read it: rules and their versions, rewards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.ledger import Actor
+from domain.rewards import Reward
+from domain.rules import EarningRule
+from persistence.models import EarningRuleRow, RewardRow
+from persistence.programme import reward_of, rule_of
+from persistence.records import actor_of
+
+
+@dataclass(frozen=True)
+class RuleVersionView:
+    rule: EarningRule
+    is_current: bool
+    saved_at: datetime
+    saved_by: Actor | None
+
+
+def _rule_view(row: EarningRuleRow) -> RuleVersionView:
+    return RuleVersionView(
+        rule_of(row), row.is_current, row.created_at, actor_of(row, "created_by")
+    )
+
+
+async def earning_rules(
+    session: AsyncSession, *, include_retired: bool, at: datetime
+) -> list[RuleVersionView]:
+    """Current versions: those in force or waiting for their start, or (include_retired)
+    also those switched off or ended."""
+    query = select(EarningRuleRow).where(EarningRuleRow.is_current)
+    if not include_retired:
+        ended = EarningRuleRow.ends_at.is_not(None) & (EarningRuleRow.ends_at <= at)
+        query = query.where(EarningRuleRow.active, ~ended)
+    rows = await session.execute(query.order_by(EarningRuleRow.kind, EarningRuleRow.name))
+    return [_rule_view(row) for row in rows.scalars()]
+
+
+async def earning_rule_versions(session: AsyncSession, rule_id: str) -> list[RuleVersionView]:
+    query = (
+        select(EarningRuleRow)
+        .where(EarningRuleRow.id == rule_id)
+        .order_by(EarningRuleRow.version.desc())
+    )
+    return [_rule_view(row) for row in (await session.execute(query)).scalars()]
+
+
+async def rewards(
+    session: AsyncSession, *, active_only: bool, at: datetime, store_id: str | None = None
+) -> list[Reward]:
+    query = select(RewardRow).order_by(RewardRow.points_cost, RewardRow.id)
+    found = [reward_of(row) for row in (await session.execute(query)).scalars()]
+    if not active_only:
+        return found
+    return [reward for reward in found if reward.available_at(at, store_id)]

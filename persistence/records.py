@@ -1,0 +1,73 @@
+"""Rows to domain records and back, by name: a column stores the field of the same name.
+
+Only what is stored differently is spelt out (an enum as its text, a set as a
+comma-separated list, who acted as three columns), so a record is not copied
+field by field a second time here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from domain.ledger import Actor
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+RecordT = TypeVar("RecordT", bound="DataclassInstance")
+
+
+def record_of(record_type: type[RecordT], row: object, /, **stored_differently: object) -> RecordT:
+    """A `record_type` from the row's attributes of its fields' names, but for those given."""
+    names = [field.name for field in fields(record_type) if field.init]
+    _refuse_unknown(record_type, names, stored_differently)
+    values = {
+        name: stored_differently[name] if name in stored_differently else getattr(row, name)
+        for name in names
+    }
+    return record_type(**values)
+
+
+def columns_of(
+    record: DataclassInstance, /, *, left_out: tuple[str, ...] = (), **stored_differently: object
+) -> dict[str, Any]:
+    """The record's fields as column values, by name, but for those given or left out."""
+    names = [field.name for field in fields(record)]
+    _refuse_unknown(type(record), names, dict.fromkeys(left_out))
+    values = {name: getattr(record, name) for name in names if name not in left_out}
+    return values | stored_differently
+
+
+def _refuse_unknown(record_type: type, names: list[str], given: Mapping[str, object]) -> None:
+    """A name that is no field of the record is a mistake, not a column to skip quietly."""
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise TypeError(f"{record_type.__name__} has no field {', '.join(unknown)}")
+
+
+def joined(values: frozenset[str] | frozenset[int]) -> str | None:
+    """A set kept in one text column, sorted; none is NULL."""
+    return ",".join(sorted(str(value) for value in values)) or None
+
+
+def split(text: str | None) -> frozenset[str]:
+    return frozenset(text.split(",")) if text else frozenset()
+
+
+def actor_columns(prefix: str, actor: Actor | None) -> dict[str, str | None]:
+    """Who acted, as the `<prefix>_staff`, `_role` and `_terminal` columns."""
+    return {
+        f"{prefix}_staff": None if actor is None else actor.staff_id,
+        f"{prefix}_role": None if actor is None else actor.role,
+        f"{prefix}_terminal": None if actor is None else actor.terminal_id,
+    }
+
+
+def actor_of(row: object, prefix: str) -> Actor | None:
+    staff_id = getattr(row, f"{prefix}_staff")
+    role = getattr(row, f"{prefix}_role")
+    if staff_id is None or role is None:
+        return None
+    return Actor(staff_id=staff_id, role=role, terminal_id=getattr(row, f"{prefix}_terminal"))

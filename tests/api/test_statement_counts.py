@@ -1,0 +1,131 @@
+"""No N+1: a page of a customer's history, with every sale's breakdown, the balance and
+the next expiry, costs the same handful of SQL statements whatever the page's size."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.services import Services
+from api.settings import Settings
+from persistence.database import Database
+from tests.conftest import GraphQLClient, bearer
+from tests.operations import create_store, earn, enroll, line, redeem
+
+# Every EARN of the page has a breakdown; REVERSALs have one too, REDEEMs none.
+PAGE = """
+query($id: ID!, $first: Int) {
+  customer(lookup: {id: $id}) {
+    balance pointsExpiringNext pointsExpireAt
+    transactions(first: $first) {
+      edges { node { id kind points breakdown { points exactPoints lines { sku points }
+                                                parts { kind ruleName points } } } }
+    }
+  }
+}"""
+REFUND = """
+mutation($input: RefundSaleInput!) { refundSale(input: $input) { userErrors { code } } }"""
+SALES = 50
+# The customer; the page and its lines; the sales (refunds, sales, lines, parts, refunds of
+# them); the next expiry: nine.
+HANDFUL = 10
+# SQLite's BEGIN goes through the engine as a statement; PostgreSQL's does not. Only the
+# statements that read data are counted, alike on both.
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+@pytest.fixture
+async def expiring_app(database: Database) -> AsyncIterator[Starlette]:
+    settings = Settings(
+        database_url=database.url.render_as_string(hide_password=False),
+        points_expiry="earned",
+        run_jobs=False,
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def shop(expiring_app: Starlette, admin_token: str) -> AsyncIterator[GraphQLClient]:
+    transport = httpx.ASGITransport(app=expiring_app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers=bearer(admin_token)
+    ) as http:
+        yield GraphQLClient(http)
+
+
+@contextmanager
+def statements_counted(app: Starlette) -> Iterator[list[str]]:
+    """Every SQL statement the app's engines run inside the block."""
+    services: Services = app.state.services
+    engines = {services.database.engine.sync_engine, services.database.write_engine.sync_engine}
+    seen: list[str] = []
+
+    def count(*arguments: Any) -> None:
+        statement = str(arguments[2])
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            seen.append(statement)
+
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+async def customer_with_history(gql: GraphQLClient) -> str:
+    """SALES earns of two lines each, a redemption and a refund among them."""
+    await create_store(gql, "S1")
+    customer_id: str = (await enroll(gql, email="page@example.com"))["id"]
+    earned = []
+    for number in range(SALES):
+        lines = [line("10.00"), line("4.50", category="beauty", sku="LIPSTICK")]
+        payload = await earn(gql, customer_id, f"sale-{number}", lines)
+        earned.append(payload["transaction"]["id"])
+    assert (await redeem(gql, customer_id, "spend", 30))["userErrors"] == []
+    refund = {"idempotencyKey": "back", "storeId": "S1", "transactionId": earned[-1]}
+    assert (await gql.data(REFUND, {"input": refund}))["refundSale"]["userErrors"] == []
+    return customer_id
+
+
+async def statements_for_page(app: Starlette, gql: GraphQLClient, customer: str, size: int) -> int:
+    with statements_counted(app) as seen:
+        page = await gql.data(PAGE, {"id": customer, "first": size})
+    nodes = [edge["node"] for edge in page["customer"]["transactions"]["edges"]]
+    assert len(nodes) == size
+    breakdowns = [node["breakdown"] for node in nodes if node["kind"] in ("EARN", "REVERSAL")]
+    assert breakdowns, "the page has sales"
+    assert all(breakdown is not None and breakdown["lines"] for breakdown in breakdowns)
+    assert page["customer"]["pointsExpiringNext"] is not None
+    return len(seen)
+
+
+async def test_a_page_of_fifty_with_breakdowns_and_expiry_takes_a_handful_of_statements(
+    expiring_app: Starlette, shop: GraphQLClient
+) -> None:
+    customer = await customer_with_history(shop)
+
+    statements = await statements_for_page(expiring_app, shop, customer, SALES)
+
+    assert statements <= HANDFUL
+
+
+async def test_a_larger_page_takes_no_more_statements_than_a_small_one(
+    expiring_app: Starlette, shop: GraphQLClient
+) -> None:
+    customer = await customer_with_history(shop)
+
+    small = await statements_for_page(expiring_app, shop, customer, 5)
+    large = await statements_for_page(expiring_app, shop, customer, SALES)
+
+    assert large == small

@@ -1,0 +1,53 @@
+"""The outbox relay: publishes committed balance changes that their own process did not
+(see persistence/outbox.py). Runs in every process; rows are locked with SKIP LOCKED, so
+two relays never send the same batch at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.ports import EventPublisher
+from persistence import outbox
+from persistence.database import Database
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class OutboxRelay:
+    database: Database
+    publisher: EventPublisher
+    clock: Callable[[], datetime]
+    grace: timedelta
+    poll_seconds: float
+    batch_size: int = 500
+
+    async def run(self) -> None:
+        while True:
+            try:
+                relayed = await self.relay_once()
+            except Exception as error:
+                logger.warning(
+                    "the outbox relay failed (%s: %s); it will try again",
+                    type(error).__name__,
+                    error,
+                )
+                relayed = 0
+            if relayed < self.batch_size:
+                await asyncio.sleep(self.poll_seconds)
+
+    async def relay_once(self) -> int:
+        now = self.clock()
+        async with self.database.writing() as session:
+            outbox_ids, events = await outbox.overdue(session, now - self.grace, self.batch_size)
+            if events:
+                await self.publisher.publish(events)
+            await outbox.settle(session, outbox_ids, now)
+            await session.commit()
+        if outbox_ids:
+            logger.info("relayed %d balance change(s) from the outbox", len(outbox_ids))
+        return len(outbox_ids)
