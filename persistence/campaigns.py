@@ -23,14 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.campaigns import BulkAward, BulkAwardStatus, Recipient, RecipientStatus, Segment
 from domain.errors import DomainError, InvalidInput
+from persistence.base import table_of
 from persistence.database import insert_or_ignore
-from persistence.models import (
-    BulkAwardRecipientRow,
-    BulkAwardRow,
-    CustomerRow,
-    SaleRow,
-    table_of,
-)
+from persistence.models import BulkAwardRecipientRow, BulkAwardRow, CustomerRow, SaleRow
 from persistence.records import actor_columns, actor_of, columns_of, record_of
 
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.accounts import Account
 from domain.customers import Customer, Identifiers
 from domain.errors import DuplicateCustomer
-from persistence.models import CustomerRow, table_of
+from persistence.base import table_of
+from persistence.models import CustomerRow
 from persistence.records import columns_of, record_of
 
 IDENTIFIER_FIELDS = {

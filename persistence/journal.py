@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import JournalEntry, JournalLine, Movement, PostedEntry, TransactionKind
 from persistence import lots
-from persistence.models import JournalEntryRow, JournalLineRow, table_of
+from persistence.base import table_of
+from persistence.models import JournalEntryRow, JournalLineRow
 from persistence.records import actor_columns, actor_of, columns_of, record_of
 
 

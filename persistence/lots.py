@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import lots
 from domain.ledger import PostedEntry
-from persistence.models import PointLotRow, table_of
+from persistence.base import table_of
+from persistence.models import PointLotRow
 from persistence.records import columns_of, record_of
 
 

@@ -16,9 +16,10 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import BalanceChanged
+from persistence.base import table_of
 from persistence.database import Database
 from persistence.journal import posted_entries
-from persistence.models import JournalEntryRow, OutboxRow, table_of
+from persistence.models import JournalEntryRow, OutboxRow
 
 KEEP_PUBLISHED_FOR = timedelta(hours=1)
 

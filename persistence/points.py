@@ -15,6 +15,7 @@ from domain.refunds import Refund, RefundOutcome, SoldLine, SoldSale
 from domain.rewards import Redemption, RedemptionKind
 from domain.rules import Contribution, LinePoints
 from domain.sales import sale_total
+from persistence.base import table_of
 from persistence.journal import SqlAlchemyJournalRepository
 from persistence.models import (
     EarnContributionRow,
@@ -23,7 +24,6 @@ from persistence.models import (
     RefundRow,
     SaleLineRow,
     SaleRow,
-    table_of,
 )
 from persistence.records import columns_of, record_of
 

@@ -15,7 +15,8 @@ from domain.errors import InvalidInput
 from domain.ledger import Actor
 from domain.rewards import Reward, RewardKind
 from domain.rules import EarningRule, RuleKind, Schedule, clock_text
-from persistence.models import EarnContributionRow, EarningRuleRow, RewardRow, table_of
+from persistence.base import table_of
+from persistence.models import EarnContributionRow, EarningRuleRow, RewardRow
 from persistence.records import actor_columns, columns_of, joined, record_of, split
 
 

@@ -31,7 +31,7 @@ from api.auth import Role, TokenIssuer
 from api.settings import Settings
 from persistence.database import Database
 from persistence.migrate import upgrade_to_head
-from persistence.models import Base
+from persistence.models import metadata
 
 POSTGRES_URL = os.environ.get(
     "LOYALTY_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -92,10 +92,10 @@ def database_url(request: pytest.FixtureRequest) -> str:
 async def empty_tables(database: Database) -> None:
     async with database.write_sessions() as session, session.begin():
         if database.is_sqlite:
-            for table in reversed(Base.metadata.sorted_tables):
+            for table in reversed(metadata.sorted_tables):
                 await session.execute(delete(table))
         else:
-            names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+            names = ", ".join(table.name for table in metadata.sorted_tables)
             await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 

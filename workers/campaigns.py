@@ -5,14 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from domain.ports import EventPublisher
 from domain.use_cases import campaigns
-from persistence.database import Database
-from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from workers.base import Worker
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +16,7 @@ RETRY_AFTER_FAILURE_SECONDS = 5.0
 
 
 @dataclass
-class BulkAwardWorker:
-    database: Database
-    publisher: EventPublisher
-    clock: Callable[[], datetime]
+class BulkAwardWorker(Worker):
     batch_size: int
     poll_seconds: float
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -41,8 +34,7 @@ class BulkAwardWorker:
     async def run_once(self) -> int:
         """One batch; 0 when there was nothing to do or the batch failed (and was logged)."""
         try:
-            uow = SqlAlchemyUnitOfWork(self.database, self.publisher)
-            return await campaigns.award_next_batch(uow, self.batch_size, self.clock())
+            return await campaigns.award_next_batch(self.uow(), self.batch_size, self.clock())
         except Exception:
             logger.exception("a bulk award batch failed; it will be retried")
             await asyncio.sleep(RETRY_AFTER_FAILURE_SECONDS)

@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from domain.expiry import ExpiryPolicy
-from domain.ports import EventPublisher
 from domain.use_cases import expiry
-from persistence.database import Database
-from persistence.unit_of_work import SqlAlchemyUnitOfWork
+from workers.base import Worker
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class ExpiryWorker:
-    database: Database
-    publisher: EventPublisher
-    clock: Callable[[], datetime]
+class ExpiryWorker(Worker):
     policy: ExpiryPolicy
     batch_size: int
     interval_seconds: float
@@ -39,8 +32,8 @@ class ExpiryWorker:
         """Batches until none is left that this process can take; returns customers seen."""
         seen = 0
         while True:
-            uow = SqlAlchemyUnitOfWork(self.database, self.publisher)
-            batch = await expiry.expire_points(uow, self.policy, self.clock(), self.batch_size)
+            uow, now = self.uow(), self.clock()
+            batch = await expiry.expire_points(uow, self.policy, now, self.batch_size)
             seen += batch
             if batch < self.batch_size:
                 return seen

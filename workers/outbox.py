@@ -6,22 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from domain.ports import EventPublisher
 from persistence import outbox
-from persistence.database import Database
+from workers.base import Worker
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class OutboxRelay:
-    database: Database
-    publisher: EventPublisher
-    clock: Callable[[], datetime]
+class OutboxRelay(Worker):
     grace: timedelta
     poll_seconds: float
     batch_size: int = 500

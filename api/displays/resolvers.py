@@ -48,22 +48,9 @@ async def _shown(info: Info, terminal_id: str) -> DisplayPayload:
     return DisplayPayload(display=None if view is None else TerminalDisplay.of(view))
 
 
-@strawberry.type
-class DisplaySubscriptions:
-    @strawberry.subscription(
-        description="A terminal's customer-facing display: the customer served (name masked), "
-        "their balance, what the cart will earn, and each earn or redeem there as it happens. "
-        "Display tokens: their own terminal only.",
-        permission_classes=GUARDED,
-    )
-    async def terminal_display(
-        self, info: Info, terminal_id: strawberry.ID
-    ) -> AsyncGenerator[TerminalDisplay, None]:
-        async for shown in _display_feed(info, str(terminal_id)):
-            yield shown
-
-
-async def _display_feed(info: Info, terminal_id: str) -> AsyncGenerator[TerminalDisplay, None]:
+async def display_feed(
+    info: Info, terminal_id: strawberry.ID
+) -> AsyncGenerator[TerminalDisplay, None]:
     """What the display shows now, then again after every change the POS makes and every
     earn or redeem at this terminal. A screen that fell behind is simply shown the present."""
     _require_terminal(info, terminal_id)
@@ -76,6 +63,17 @@ async def _display_feed(info: Info, terminal_id: str) -> AsyncGenerator[Terminal
             view = await _read(info, terminal_id)
             if view is not None:
                 yield TerminalDisplay.of(view, _change_for(view, delivery))
+
+
+@strawberry.type
+class DisplaySubscriptions:
+    terminal_display = strawberry.subscription(
+        resolver=display_feed,
+        description="A terminal's customer-facing display: the customer served (name masked), "
+        "their balance, what the cart will earn, and each earn or redeem there as it happens. "
+        "Display tokens: their own terminal only.",
+        permission_classes=GUARDED,
+    )
 
 
 def _require_terminal(info: Info, terminal_id: str) -> None:

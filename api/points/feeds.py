@@ -26,8 +26,10 @@ CATCH_UP_LIMIT = 500
 REMEMBERED_ENTRIES = 2000
 
 
-async def balance_feed(info: Info, customer_id: str) -> AsyncGenerator[BalanceChange, None]:
-    """The balance as it stands, then every change in balanceVersion order."""
+async def balance_feed(
+    info: Info, customer_id: strawberry.ID
+) -> AsyncGenerator[BalanceChange, None]:
+    """The customer's current balance at once, then every change, in balanceVersion order."""
     async with info.context.services.hub.subscription(customer_topic(customer_id)) as changes:
         snapshot = await _snapshot(info, customer_id)
         yield snapshot
@@ -84,7 +86,9 @@ class SentEntries:
         return True
 
 
-async def store_feed(info: Info, store_id: str) -> AsyncGenerator[PointsTransaction, None]:
+async def store_feed(
+    info: Info, store_id: strawberry.ID
+) -> AsyncGenerator[PointsTransaction, None]:
     """Every points transaction of one store, for dashboards and back offices: best effort
     in order of arrival; an entry seen twice (relayed from the outbox too) is sent once."""
     principal = info.context.principal

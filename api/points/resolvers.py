@@ -7,7 +7,6 @@ input must be in the caller's scope.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -27,7 +26,6 @@ from api.points.inputs import (
     RefundSaleInput,
     entry_id,
 )
-from api.points.transactions import BalanceChange, PointsTransaction
 from api.points.types import CheckoutPayload, EarnPreview, PointsPayload, RefundPayload
 from domain.ledger import Actor
 from domain.use_cases import points
@@ -121,24 +119,15 @@ class PointsQueries:
 
 @strawberry.type
 class PointsSubscriptions:
-    @strawberry.subscription(
+    balance_changed = strawberry.subscription(
+        resolver=balance_feed,
         description="The customer's current balance at once, then every change, "
         "in balanceVersion order.",
         permission_classes=GUARDED,
     )
-    async def balance_changed(
-        self, info: Info, customer_id: strawberry.ID
-    ) -> AsyncGenerator[BalanceChange, None]:
-        async for change in balance_feed(info, str(customer_id)):
-            yield change
-
-    @strawberry.subscription(
+    store_transactions = strawberry.subscription(
+        resolver=store_feed,
         description="Every points transaction in one store as it commits, for dashboards. "
         "Cashiers, displays and managers: stores in their scope; admins: any.",
         permission_classes=GUARDED,
     )
-    async def store_transactions(
-        self, info: Info, store_id: strawberry.ID
-    ) -> AsyncGenerator[PointsTransaction, None]:
-        async for transaction in store_feed(info, str(store_id)):
-            yield transaction

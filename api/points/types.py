@@ -48,27 +48,27 @@ class Redemption:
         )
 
 
-async def customer_after(info: Info, customer_id: str | None) -> Customer | None:
-    """The customer as it stands after the change (read once the change committed)."""
-    if customer_id is None:
-        return None
-    customer = await info.context.loaders.customers.load(customer_id)
-    return None if customer is None else Customer.of(customer)
+@strawberry.type
+class ChangedCustomer:
+    """A payload whose customer is read as it stands once the change committed."""
+
+    customer_id: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="The customer as it stands after the change.")
+    async def customer(self, info: Info) -> Customer | None:
+        if self.customer_id is None:
+            return None
+        customer = await info.context.loaders.customers.load(self.customer_id)
+        return None if customer is None else Customer.of(customer)
 
 
 @strawberry.type
-class PointsPayload:
+class PointsPayload(ChangedCustomer):
     transaction: PointsTransaction | None = None
     redemption: Redemption | None = strawberry.field(
         default=None, description="For a redemption: what the till must apply."
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-    customer_id: strawberry.Private[str | None] = None
-
-    @strawberry.field
-    async def customer(self, info: Info) -> Customer | None:
-        """The customer as it stands after the change."""
-        return await customer_after(info, self.customer_id)
 
     @classmethod
     def of(cls, moved: PointsMoved) -> PointsPayload:
@@ -80,7 +80,7 @@ class PointsPayload:
 
 
 @strawberry.type
-class CheckoutPayload:
+class CheckoutPayload(ChangedCustomer):
     earned: PointsTransaction | None = strawberry.field(
         default=None, description="The EARN transaction; refunds name it."
     )
@@ -92,11 +92,6 @@ class CheckoutPayload:
         default=None, description="The sale's total less the money off paid with points."
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-    customer_id: strawberry.Private[str | None] = None
-
-    @strawberry.field(description="The customer after the sale.")
-    async def customer(self, info: Info) -> Customer | None:
-        return await customer_after(info, self.customer_id)
 
     @classmethod
     def of(cls, checked_out: CheckedOut) -> CheckoutPayload:
@@ -111,7 +106,7 @@ class CheckoutPayload:
 
 
 @strawberry.type
-class RefundPayload:
+class RefundPayload(ChangedCustomer):
     transaction: PointsTransaction | None = strawberry.field(
         default=None, description="The REVERSAL transaction."
     )
@@ -129,11 +124,6 @@ class RefundPayload:
         "sale gives back the rest.",
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-    customer_id: strawberry.Private[str | None] = None
-
-    @strawberry.field(description="The customer after the refund.")
-    async def customer(self, info: Info) -> Customer | None:
-        return await customer_after(info, self.customer_id)
 
     @classmethod
     def of(cls, refunded: Refunded) -> RefundPayload:

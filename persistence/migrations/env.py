@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from persistence.models import Base
+from persistence.models import metadata
 
 DEFAULT_URL = "sqlite+aiosqlite:///./loyalty.db"
 
@@ -22,7 +22,7 @@ def database_url() -> str:
 def run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
@@ -41,7 +41,7 @@ async def run_online() -> None:
 
 
 def run_offline() -> None:
-    context.configure(url=database_url(), target_metadata=Base.metadata, literal_binds=True)
+    context.configure(url=database_url(), target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import PostedEntry
@@ -46,16 +46,11 @@ async def transactions_after_version(
     session: AsyncSession, customer_id: str, after_version: int
 ) -> list[PostedEntry]:
     """Balance changes after a version, oldest first: how a subscriber fills a gap."""
-    query = (
-        select(JournalEntryRow)
-        .where(
-            JournalEntryRow.customer_id == customer_id,
-            JournalEntryRow.balance_version > after_version,
-            JournalEntryRow.points != 0,
-        )
-        .order_by(JournalEntryRow.balance_version)
+    query = _balance_changes(
+        JournalEntryRow.customer_id == customer_id,
+        JournalEntryRow.balance_version > after_version,
     )
-    return await posted_entries(session, query)
+    return await posted_entries(session, query.order_by(JournalEntryRow.balance_version))
 
 
 async def latest_entry_id(session: AsyncSession, store_id: str) -> int:
@@ -67,17 +62,13 @@ async def store_transactions_after(
     session: AsyncSession, store_id: str, after_id: int, limit: int
 ) -> list[PostedEntry]:
     """A store's points transactions after an entry id, oldest first (a feed's catch-up)."""
-    query = (
-        select(JournalEntryRow)
-        .where(
-            JournalEntryRow.store_id == store_id,
-            JournalEntryRow.id > after_id,
-            JournalEntryRow.points != 0,
-        )
-        .order_by(JournalEntryRow.id)
-        .limit(limit)
-    )
-    return await posted_entries(session, query)
+    query = _balance_changes(JournalEntryRow.store_id == store_id, JournalEntryRow.id > after_id)
+    return await posted_entries(session, query.order_by(JournalEntryRow.id).limit(limit))
+
+
+def _balance_changes(*where: ColumnElement[bool]) -> Select[JournalEntryRow]:
+    """The entries that moved a balance (a feed sends no others), as far as `where` says."""
+    return select(JournalEntryRow).where(*where, JournalEntryRow.points != 0)
 
 
 async def sale_breakdowns(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from domain.rewards import Reward
 from domain.rules import EarningRule, RuleKind
 from persistence.database import Database
-from persistence.models import Base
+from persistence.models import metadata
 from tests.conftest import GraphQLClient
 from tests.operations import USER_ERRORS, create_store, earn, enroll, line
 from tests.programme import add_reward, add_rule, category_rate
@@ -163,7 +163,7 @@ async def row_counts(database: Database) -> dict[str, int]:
             table.name: (
                 await session.execute(select(func.count()).select_from(table))
             ).scalar_one()
-            for table in Base.metadata.sorted_tables
+            for table in metadata.sorted_tables
         }
 
 

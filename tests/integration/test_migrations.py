@@ -10,12 +10,12 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from persistence.migrate import upgrade_to_head
-from persistence.models import Base
+from persistence.models import metadata
 
 
 def differences(connection: Connection) -> list[object]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata))
 
 
 async def test_the_migrated_database_matches_the_models(database_url: str) -> None:
