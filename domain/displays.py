@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from domain.customers import Customer
 from domain.errors import InvalidInput
 from domain.labels import optional_reference
 from domain.sales import SaleLine
@@ -20,6 +21,14 @@ class Display:
     cart_total: Decimal
     version: int
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What a terminal's display shows: its state, and the customer on it, if one is."""
+
+    display: Display
+    customer: Customer | None = None
 
 
 @dataclass(frozen=True)

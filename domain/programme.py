@@ -150,6 +150,17 @@ class SaveEarningRule:
 
 
 @dataclass(frozen=True)
+class RuleVersion:
+    """One saved version of a rule: whether it is the rule's current one, when and by whom
+    it was saved."""
+
+    rule: EarningRule
+    is_current: bool
+    saved_at: datetime
+    saved_by: Actor | None
+
+
+@dataclass(frozen=True)
 class SaveReward:
     reward: Reward
     creating: bool

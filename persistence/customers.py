@@ -64,6 +64,10 @@ class SqlAlchemyCustomerRepository:
         row = (await self.session.execute(query)).first()
         return None if row is None else Account(*row)
 
+    async def get(self, customer_id: str) -> Customer | None:
+        row = await self.session.get(CustomerRow, customer_id)
+        return None if row is None else customer_of(row)
+
     async def save_account(self, account: Account) -> None:
         await self.save_accounts([account])
 

@@ -24,7 +24,7 @@ async def add_rule(
 ) -> EarningRule:
     """Version 1 of a new rule, or (with `rule_id`) the next version of that rule."""
     command = SaveEarningRule(rule_id, rule, datetime.now(UTC), None)
-    return await programme.save_earning_rule(uow(database), command)
+    return (await programme.save_earning_rule(uow(database), command)).rule
 
 
 async def add_reward(database: Database, reward: Reward) -> Reward:

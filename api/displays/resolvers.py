@@ -16,11 +16,12 @@ from api.displays.types import (
 )
 from api.mutations import mutation
 from api.permissions import GUARDED, require_store
+from domain.displays import Screen
 from domain.errors import Forbidden
 from domain.events import BalanceChanged
 from domain.ledger import PostedEntry
 from domain.use_cases import displays
-from persistence.queries.displays import DisplayView, display_view
+from persistence.queries.displays import screen
 from subscriptions.channels import terminal_topic
 from subscriptions.hub import Delivery
 
@@ -31,21 +32,15 @@ class DisplayMutations:
     async def show_on_display(self, info: Info, input: ShowOnDisplayInput) -> DisplayPayload:
         require_store(info, str(input.store_id))
         command = input.to_command(info.context.now())
-        await displays.show_on_display(info.context.uow(), command, info.context.terms())
-        return await _shown(info, command.terminal_id)
+        shown = await displays.show_on_display(info.context.uow(), command, info.context.terms())
+        return DisplayPayload(display=TerminalDisplay.of(shown))
 
     @mutation("Clear a terminal's display (the customer has left).")
     async def clear_display(self, info: Info, input: ClearDisplayInput) -> DisplayPayload:
         require_store(info, str(input.store_id))
         command = input.to_command(info.context.now())
-        await displays.clear_display(info.context.uow(), command)
-        return await _shown(info, command.terminal_id)
-
-
-async def _shown(info: Info, terminal_id: str) -> DisplayPayload:
-    async with info.context.database.reading() as session:
-        view = await display_view(session, terminal_id)
-    return DisplayPayload(display=None if view is None else TerminalDisplay.of(view))
+        cleared = await displays.clear_display(info.context.uow(), command)
+        return DisplayPayload(display=TerminalDisplay.of(cleared))
 
 
 async def display_feed(
@@ -55,14 +50,14 @@ async def display_feed(
     earn or redeem at this terminal. A screen that fell behind is simply shown the present."""
     _require_terminal(info, terminal_id)
     async with info.context.services.hub.subscription(terminal_topic(terminal_id)) as updates:
-        view = await _read(info, terminal_id)
-        if view is not None:
-            yield TerminalDisplay.of(view)
+        shown = await _read(info, terminal_id)
+        if shown is not None:
+            yield TerminalDisplay.of(shown)
         while True:
             delivery = await updates.next()
-            view = await _read(info, terminal_id)
-            if view is not None:
-                yield TerminalDisplay.of(view, _change_for(view, delivery))
+            shown = await _read(info, terminal_id)
+            if shown is not None:
+                yield TerminalDisplay.of(shown, _change_for(shown, delivery))
 
 
 @strawberry.type
@@ -88,19 +83,21 @@ def _require_terminal(info: Info, terminal_id: str) -> None:
         )
 
 
-async def _read(info: Info, terminal_id: str) -> DisplayView | None:
+async def _read(info: Info, terminal_id: str) -> Screen | None:
     async with info.context.database.reading() as session:
-        view = await display_view(session, terminal_id)
+        shown = await screen(session, terminal_id)
     principal = info.context.principal
-    if view is not None and (principal is None or not principal.may_act_in(view.display.store_id)):
+    if shown is not None and (
+        principal is None or not principal.may_act_in(shown.display.store_id)
+    ):
         raise Forbidden("this token does not cover the terminal's store")
-    return view
+    return shown
 
 
-def _change_for(view: DisplayView, delivery: Delivery) -> PostedEntry | None:
+def _change_for(shown: Screen, delivery: Delivery) -> PostedEntry | None:
     if (
         isinstance(delivery, BalanceChanged)
-        and delivery.posted.entry.customer_id == view.display.customer_id
+        and delivery.posted.entry.customer_id == shown.display.customer_id
     ):
         return delivery.posted
     return None

@@ -9,9 +9,8 @@ import strawberry
 from api.mutations import UserError
 from api.points.inputs import SaleLineInput, sale_lines_of
 from api.points.transactions import PointsTransaction
-from domain.displays import ClearDisplay, ShowOnDisplay, masked_name, terminal
+from domain.displays import ClearDisplay, Screen, ShowOnDisplay, masked_name, terminal
 from domain.ledger import PostedEntry
-from persistence.queries.displays import DisplayView
 
 
 @strawberry.input
@@ -61,16 +60,17 @@ class TerminalDisplay:
     updated_at: datetime
 
     @classmethod
-    def of(cls, view: DisplayView, change: PostedEntry | None = None) -> TerminalDisplay:
-        display = view.display
+    def of(cls, screen: Screen, change: PostedEntry | None = None) -> TerminalDisplay:
+        display, customer = screen.display, screen.customer
+        balance = None if customer is None else customer.account.balance
         return cls(
             terminal_id=strawberry.ID(display.terminal_id),
             store_id=strawberry.ID(display.store_id),
             customer_id=None if display.customer_id is None else strawberry.ID(display.customer_id),
-            customer_name=masked_name(view.customer_name),
-            balance=view.balance,
+            customer_name=None if customer is None else masked_name(customer.name),
+            balance=balance,
             cart_points=display.cart_points,
-            projected_balance=None if view.balance is None else view.balance + display.cart_points,
+            projected_balance=None if balance is None else balance + display.cart_points,
             last_change=None if change is None else PointsTransaction.of(change),
             version=display.version,
             updated_at=display.updated_at,

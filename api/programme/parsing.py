@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from domain.errors import FieldPath, InvalidInput
@@ -19,6 +19,9 @@ def optional_label(raw: str | None, path: FieldPath, what: str) -> str | None:
 
 
 def aware(value: datetime | None, name: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    """A time given with its UTC offset, as the programme keeps times: in UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
         raise InvalidInput(f"{name} needs a UTC offset", ("input", name))
-    return value
+    return value.astimezone(UTC)

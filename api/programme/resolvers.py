@@ -32,7 +32,9 @@ class ProgrammeQueries:
         description="Every version of one rule, newest first.", permission_classes=GUARDED
     )
     async def earning_rule_versions(self, info: Info, id: strawberry.ID) -> list[EarningRule]:
-        return await _versions(info, str(id))
+        async with info.context.database.reading() as session:
+            versions = await queries.earning_rule_versions(session, str(id))
+        return [EarningRule.of(version) for version in versions]
 
     @strawberry.field(
         description="The rewards catalog. activeOnly: only those redeemable now (in the "
@@ -51,12 +53,6 @@ class ProgrammeQueries:
                 store_id=None if store_id is None else str(store_id),
             )
         return [Reward.of(reward, now) for reward in found]
-
-
-async def _versions(info: Info, rule_id: str) -> list[EarningRule]:
-    async with info.context.database.reading() as session:
-        views = await queries.earning_rule_versions(session, rule_id)
-    return [EarningRule.of(view) for view in views]
 
 
 @strawberry.type
@@ -88,8 +84,8 @@ async def _save_rule(
 ) -> EarningRulePayload:
     context = info.context
     command = SaveEarningRule(rule_id, input.to_rule(), context.now(), context.actor())
-    rule = await programme.save_earning_rule(context.uow(), command)
-    return EarningRulePayload(earning_rule=(await _versions(info, rule.id))[0])
+    saved = await programme.save_earning_rule(context.uow(), command)
+    return EarningRulePayload(earning_rule=EarningRule.of(saved))
 
 
 async def _save_reward(info: Info, input: RewardInput, *, creating: bool) -> RewardPayload:

@@ -13,10 +13,9 @@ from api.programme.parsing import aware, optional_decimal, optional_label
 from api.scalars import DecimalText, money
 from domain.errors import InvalidInput
 from domain.labels import require_label
-from domain.programme import check_timezone
+from domain.programme import RuleVersion, check_timezone
 from domain.rules import EarningRule as DomainRule
 from domain.rules import RuleKind, Schedule, clock_text
-from persistence.queries.programme import RuleVersionView
 
 strawberry.enum(RuleKind, name="EarningRuleKind")
 
@@ -46,15 +45,15 @@ class EarningRule:
     active: bool
     current: bool = strawberry.field(description="False for a version later edited.")
     saved_at: datetime
-    view: strawberry.Private[RuleVersionView]
+    saved: strawberry.Private[RuleVersion]
 
     @strawberry.field(description="Who saved this version. Managers and admins only.")
     def saved_by(self, info: Info) -> Recorder | None:
-        return recorder_for(info, self.view.saved_by)
+        return recorder_for(info, self.saved.saved_by)
 
     @classmethod
-    def of(cls, view: RuleVersionView) -> EarningRule:
-        rule, schedule = view.rule, view.rule.schedule
+    def of(cls, saved: RuleVersion) -> EarningRule:
+        rule, schedule = saved.rule, saved.rule.schedule
         return cls(
             id=strawberry.ID(rule.id),
             version=rule.version,
@@ -75,9 +74,9 @@ class EarningRule:
             max_points_per_sale=rule.max_points_per_sale,
             max_points_per_customer_per_day=rule.max_points_per_customer_per_day,
             active=rule.active,
-            current=view.is_current,
-            saved_at=view.saved_at,
-            view=view,
+            current=saved.is_current,
+            saved_at=saved.saved_at,
+            saved=saved,
         )
 
 

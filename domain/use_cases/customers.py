@@ -33,6 +33,13 @@ async def lock_account(uow: UnitOfWork, customer_id: str) -> Account:
     return account
 
 
+async def find_customer(uow: UnitOfWork, customer_id: str) -> Customer:
+    customer = await uow.customers.get(customer_id)
+    if customer is None:
+        raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
+    return customer
+
+
 async def current_account(uow: UnitOfWork, customer_id: str | None) -> Account | None:
     """The account as it stands, unlocked, when a customer is named."""
     if customer_id is None:

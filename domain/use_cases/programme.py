@@ -6,12 +6,11 @@ import uuid
 
 from domain.errors import InvalidInput, RewardNotFound
 from domain.ports import UnitOfWork
-from domain.programme import SaveEarningRule, SaveReward, check_reward, check_rule
+from domain.programme import RuleVersion, SaveEarningRule, SaveReward, check_reward, check_rule
 from domain.rewards import Reward
-from domain.rules import EarningRule
 
 
-async def save_earning_rule(uow: UnitOfWork, cmd: SaveEarningRule) -> EarningRule:
+async def save_earning_rule(uow: UnitOfWork, cmd: SaveEarningRule) -> RuleVersion:
     """A new rule at version 1, or the next version of an existing one; earlier versions
     stay as they were, so every earn keeps pointing at the version that produced it."""
     async with uow:
@@ -24,7 +23,7 @@ async def save_earning_rule(uow: UnitOfWork, cmd: SaveEarningRule) -> EarningRul
             rule = check_rule(cmd.version_of(current.id, current.version + 1))
         await uow.rules.add_version(rule, cmd.saved_at, cmd.actor)
         await uow.commit()
-    return rule
+    return RuleVersion(rule, is_current=True, saved_at=cmd.saved_at, saved_by=cmd.actor)
 
 
 async def save_reward(uow: UnitOfWork, cmd: SaveReward) -> Reward:

@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.ledger import Actor
+from domain.programme import RuleVersion
 from domain.rewards import Reward
-from domain.rules import EarningRule
 from persistence.models import EarningRuleRow, RewardRow
 from persistence.programme import reward_of, rule_of
 from persistence.records import actor_of
 
 
-@dataclass(frozen=True)
-class RuleVersionView:
-    rule: EarningRule
-    is_current: bool
-    saved_at: datetime
-    saved_by: Actor | None
-
-
-def _rule_view(row: EarningRuleRow) -> RuleVersionView:
-    return RuleVersionView(
-        rule_of(row), row.is_current, row.created_at, actor_of(row, "created_by")
-    )
+def _rule_view(row: EarningRuleRow) -> RuleVersion:
+    return RuleVersion(rule_of(row), row.is_current, row.created_at, actor_of(row, "created_by"))
 
 
 async def earning_rules(
     session: AsyncSession, *, include_retired: bool, at: datetime
-) -> list[RuleVersionView]:
+) -> list[RuleVersion]:
     """Current versions: those in force or waiting for their start, or (include_retired)
     also those switched off or ended."""
     query = select(EarningRuleRow).where(EarningRuleRow.is_current)
@@ -43,7 +31,7 @@ async def earning_rules(
     return [_rule_view(row) for row in rows.scalars()]
 
 
-async def earning_rule_versions(session: AsyncSession, rule_id: str) -> list[RuleVersionView]:
+async def earning_rule_versions(session: AsyncSession, rule_id: str) -> list[RuleVersion]:
     query = (
         select(EarningRuleRow)
         .where(EarningRuleRow.id == rule_id)
