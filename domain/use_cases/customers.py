@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import TypeVar
 
 from domain.accounts import Account
 from domain.customers import Customer, EnrollCustomer
 from domain.errors import CustomerNotFound
 from domain.ports import UnitOfWork
+
+FoundT = TypeVar("FoundT")
 
 
 async def enroll_customer(uow: UnitOfWork, cmd: EnrollCustomer) -> Customer:
@@ -25,26 +28,23 @@ async def enroll_customer(uow: UnitOfWork, cmd: EnrollCustomer) -> Customer:
     return customer
 
 
+async def find_customer(uow: UnitOfWork, customer_id: str) -> Customer:
+    return _known(customer_id, await uow.customers.get(customer_id))
+
+
 async def lock_account(uow: UnitOfWork, customer_id: str) -> Account:
     """The customer's account, locked against other writers until the unit of work ends."""
-    account = await uow.customers.lock_account(customer_id)
-    if account is None:
-        raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
-    return account
-
-
-async def find_customer(uow: UnitOfWork, customer_id: str) -> Customer:
-    customer = await uow.customers.get(customer_id)
-    if customer is None:
-        raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
-    return customer
+    return _known(customer_id, await uow.customers.lock_account(customer_id))
 
 
 async def current_account(uow: UnitOfWork, customer_id: str | None) -> Account | None:
     """The account as it stands, unlocked, when a customer is named."""
     if customer_id is None:
         return None
-    account = await uow.customers.account(customer_id)
-    if account is None:
+    return _known(customer_id, await uow.customers.account(customer_id))
+
+
+def _known(customer_id: str, found: FoundT | None) -> FoundT:
+    if found is None:
         raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
-    return account
+    return found
