@@ -72,7 +72,7 @@ class Allowed(BasePermission):
 GUARDED: list[type[BasePermission]] = [Allowed]
 
 
-def require_store(info: Info, store_id: str) -> None:
+def require_scope(info: Info, store_id: str) -> None:
     """Refuse a store outside the caller's scope, as a user error on input.storeId."""
     principal = info.context.principal
     if principal is None or not principal.may_act_in(store_id):

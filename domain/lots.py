@@ -64,10 +64,12 @@ def spend(lots: Sequence[Lot], points: int, reverses_entry_id: int | None = None
     """The lots once `points` are taken: first from the lot of the entry a reversal
     reverses, then oldest first. Returns every lot, oldest first."""
     ordered = sorted(lots, key=lambda lot: lot.age)
-    first = [i for i, lot in enumerate(ordered) if lot.entry_id == reverses_entry_id]
-    order = first if reverses_entry_id is not None else []
-    order += [i for i in range(len(ordered)) if i not in order]
-    for index in order:
+
+    def not_its_own(index: int) -> bool:
+        return reverses_entry_id is None or ordered[index].entry_id != reverses_entry_id
+
+    # A stable sort: the reversed entry's own lot first, then the others oldest first.
+    for index in sorted(range(len(ordered)), key=not_its_own):
         taken = min(points, ordered[index].remaining)
         if taken:
             ordered[index] = replace(ordered[index], remaining=ordered[index].remaining - taken)

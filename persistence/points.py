@@ -3,7 +3,9 @@ part, refunds of them, and what the till was told to apply for points spent."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -13,8 +15,8 @@ from domain.ledger import PostedEntry
 from domain.points import RecordedSale, TillSale
 from domain.refunds import Refund, RefundOutcome, SoldLine, SoldSale
 from domain.rewards import Redemption, RedemptionKind
-from domain.rules import Contribution, LinePoints
-from domain.sales import sale_total
+from domain.rules import Contribution, ContributionKind, LinePoints
+from domain.sales import SaleLine, sale_total
 from persistence.base import table_of
 from persistence.journal import SqlAlchemyJournalRepository
 from persistence.models import (
@@ -151,9 +153,22 @@ def _contribution_values(sale_id: int, sale: TillSale, part: Contribution) -> di
 
 
 def _sold_line(row: SaleLineRow) -> SoldLine:
-    # Sales recorded before the rules engine kept no exact points per line.
-    points = row.points if row.points is not None else row.amount * row.points_per_unit
-    return record_of(SoldLine, row, points=points)
+    return record_of(SoldLine, row, points=line_points(row).points)
+
+
+def line_points(row: SaleLineRow, parts: Sequence[Contribution] = ()) -> LinePoints:
+    """A recorded line as the rules computed it, its rate and multiplier rules those of its
+    parts. Lines recorded before the rules engine earned on their whole amount, unmultiplied."""
+    rules = {part.kind: part.rule for part in parts if part.line_no == row.line_no}
+    return LinePoints(
+        line_no=row.line_no,
+        line=record_of(SaleLine, row),
+        amount=row.amount if row.earning_amount is None else row.earning_amount,
+        rate=row.points_per_unit,
+        rate_rule=rules.get(ContributionKind.RATE),
+        multiplier=Decimal(1) if row.multiplier is None else row.multiplier,
+        multiplier_rule=rules.get(ContributionKind.MULTIPLIER),
+    )
 
 
 class SqlAlchemyRedemptionRepository:

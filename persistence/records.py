@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from domain.ledger import Actor
@@ -21,7 +22,7 @@ RecordT = TypeVar("RecordT", bound="DataclassInstance")
 
 def record_of(record_type: type[RecordT], row: object, /, **stored_differently: object) -> RecordT:
     """A `record_type` from the row's attributes of its fields' names, but for those given."""
-    names = [field.name for field in fields(record_type) if field.init]
+    names = _field_names(record_type)
     _refuse_unknown(record_type, names, stored_differently)
     values = {
         name: stored_differently[name] if name in stored_differently else getattr(row, name)
@@ -34,13 +35,21 @@ def columns_of(
     record: DataclassInstance, /, *, left_out: tuple[str, ...] = (), **stored_differently: object
 ) -> dict[str, Any]:
     """The record's fields as column values, by name, but for those given or left out."""
-    names = [field.name for field in fields(record)]
-    _refuse_unknown(type(record), names, dict.fromkeys(left_out))
+    names = _field_names(type(record))
+    if left_out:
+        _refuse_unknown(type(record), names, dict.fromkeys(left_out))
     values = {name: getattr(record, name) for name in names if name not in left_out}
     return values | stored_differently
 
 
-def _refuse_unknown(record_type: type, names: list[str], given: Mapping[str, object]) -> None:
+@cache
+def _field_names(record_type: type[DataclassInstance]) -> tuple[str, ...]:
+    """The fields a record is made of, in order (read once per type: the journal maps
+    thousands of entries a second)."""
+    return tuple(field.name for field in fields(record_type) if field.init)
+
+
+def _refuse_unknown(record_type: type, names: tuple[str, ...], given: Mapping[str, object]) -> None:
     """A name that is no field of the record is a mistake, not a column to skip quietly."""
     unknown = sorted(set(given) - set(names))
     if unknown:

@@ -15,7 +15,7 @@ from api.displays.types import (
     TerminalDisplay,
 )
 from api.mutations import mutation
-from api.permissions import GUARDED, require_store
+from api.permissions import GUARDED, require_scope
 from domain.displays import Screen
 from domain.errors import Forbidden
 from domain.events import BalanceChanged
@@ -30,14 +30,14 @@ from subscriptions.hub import Delivery
 class DisplayMutations:
     @mutation("Show a customer and what their cart will earn on a terminal's display.")
     async def show_on_display(self, info: Info, input: ShowOnDisplayInput) -> DisplayPayload:
-        require_store(info, str(input.store_id))
+        require_scope(info, str(input.store_id))
         command = input.to_command(info.context.now())
         shown = await displays.show_on_display(info.context.uow(), command, info.context.terms())
         return DisplayPayload(display=TerminalDisplay.of(shown))
 
     @mutation("Clear a terminal's display (the customer has left).")
     async def clear_display(self, info: Info, input: ClearDisplayInput) -> DisplayPayload:
-        require_store(info, str(input.store_id))
+        require_scope(info, str(input.store_id))
         command = input.to_command(info.context.now())
         cleared = await displays.clear_display(info.context.uow(), command)
         return DisplayPayload(display=TerminalDisplay.of(cleared))

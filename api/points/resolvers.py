@@ -14,7 +14,7 @@ import strawberry
 
 from api.context import Info
 from api.mutations import mutation
-from api.permissions import GUARDED, require_store
+from api.permissions import GUARDED, require_scope
 from api.points.breakdown import PointsBreakdown
 from api.points.feeds import balance_feed, store_feed
 from api.points.inputs import (
@@ -44,7 +44,7 @@ class StoreInput(Protocol[CommandT_co]):
 
 def asked_in_store(info: Info, input: StoreInput[CommandT_co]) -> CommandT_co:
     """The caller's command, in a store of the caller's scope."""
-    require_store(info, str(input.store_id))
+    require_scope(info, str(input.store_id))
     return input.to_command(info.context.now(), info.context.actor())
 
 
@@ -98,7 +98,7 @@ class PointsQueries:
         permission_classes=GUARDED,
     )
     async def preview_earn(self, info: Info, input: PreviewEarnInput) -> EarnPreview:
-        require_store(info, str(input.store_id))
+        require_scope(info, str(input.store_id))
         now = info.context.now()
         uow = info.context.uow(read_only=True)
         preview = await points.preview_earn(uow, input.to_query(now), info.context.terms())

@@ -29,11 +29,18 @@ async def open_movement(
 ) -> Account | PostedEntry:
     """In the movement's unit of work: the customer's locked account for a new request, or
     the entry a retry's key produced the first time."""
+    replayed = await claim_movement(uow, cmd)
+    return replayed if replayed is not None else await lock_account(uow, customer_id)
+
+
+async def claim_movement(uow: UnitOfWork, cmd: MovementCommand) -> PostedEntry | None:
+    """Claim the request's key and check its store; a retry gets the entry the key produced
+    (None: a new request, whose customer is locked next)."""
     previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
     if previous is not None:
         return await _first_answer(uow, previous, cmd.fingerprint())
     await require_store(uow, cmd.store_id)
-    return await lock_account(uow, customer_id)
+    return None
 
 
 async def _first_answer(uow: UnitOfWork, previous: StoredOutcome, fingerprint: str) -> PostedEntry:

@@ -33,8 +33,14 @@ from domain.rewards import (
 )
 from domain.rules import EarnCalculation, Sale, calculate, capped_daily, rules_in_force
 from domain.sales import allocate_discount, sale_total
-from domain.use_cases.customers import current_account
-from domain.use_cases.movement import open_movement, post, post_once, refusal_kept
+from domain.use_cases.customers import current_account, lock_account
+from domain.use_cases.movement import (
+    claim_movement,
+    open_movement,
+    post,
+    post_once,
+    refusal_kept,
+)
 from domain.use_cases.programme import find_reward
 from domain.use_cases.stores import require_store
 
@@ -220,12 +226,13 @@ async def refund_sale(uow: UnitOfWork, cmd: RefundSale, terms: Terms) -> Refunde
     """Take back the points a returned part of a sale earned, and give back points spent on
     it, as one REVERSAL entry pointing at the sale's transaction."""
     async with uow:
-        opened = await open_movement(uow, cmd, await _refunded_customer(uow, cmd))
-        if isinstance(opened, PostedEntry):
-            recorded = await uow.sales.refund_of(opened.id)
+        replayed = await claim_movement(uow, cmd)
+        if replayed is not None:
+            recorded = await uow.sales.refund_of(replayed.id)
             assert recorded is not None, "a refund's entry has no refund record"
-            return Refunded(opened, recorded)
-        refunded = await _refund_locked(uow, opened, cmd, terms)
+            return Refunded(replayed, recorded)
+        account = await lock_account(uow, await _refunded_customer(uow, cmd))
+        refunded = await _refund_locked(uow, account, cmd, terms)
         await uow.commit()
     return refunded
 

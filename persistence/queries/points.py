@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import PostedEntry
 from domain.points import SaleBreakdown
-from domain.rules import Contribution, ContributionKind, LinePoints, RuleRef
-from domain.sales import SaleLine
+from domain.rules import Contribution, ContributionKind, RuleRef
 from persistence.journal import posted_entries
 from persistence.models import EarnContributionRow, JournalEntryRow, RefundRow, SaleLineRow, SaleRow
-from persistence.records import record_of
+from persistence.points import line_points
 
 
 @dataclass(frozen=True)
@@ -132,25 +131,10 @@ def _breakdown(
         discount=sale.discount or Decimal(0),
         points_redeemed=sale.points_redeemed,
         points=sale.points,
-        lines=tuple(_line_points(line, parts) for line in lines),
+        lines=tuple(line_points(line, parts) for line in lines),
         contributions=tuple(parts),
         refunded_quantities={line.line_no: line.refunded_quantity for line in lines},
         refund_entry_ids=tuple(refund_ids),
-    )
-
-
-def _line_points(row: SaleLineRow, parts: Sequence[Contribution]) -> LinePoints:
-    """A recorded line as the rules computed it: its rate and multiplier rules are those of
-    its parts. Lines recorded before the rules engine earned on their whole amount."""
-    rules = {part.kind: part.rule for part in parts if part.line_no == row.line_no}
-    return LinePoints(
-        line_no=row.line_no,
-        line=record_of(SaleLine, row),
-        amount=row.amount if row.earning_amount is None else row.earning_amount,
-        rate=row.points_per_unit,
-        rate_rule=rules.get(ContributionKind.RATE),
-        multiplier=Decimal(1) if row.multiplier is None else row.multiplier,
-        multiplier_rule=rules.get(ContributionKind.MULTIPLIER),
     )
 
 

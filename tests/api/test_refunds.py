@@ -302,6 +302,28 @@ async def test_a_refund_of_an_unknown_transaction_is_refused(
     assert (await account(gql, customer_id))["balance"] == 25
 
 
+async def test_a_refund_under_a_key_of_another_request_is_told_so_before_its_sale_is_looked_up(
+    gql: GraphQLClient, database: Database
+) -> None:
+    """The key is claimed first, as for every movement: reusing it is the error to fix."""
+    await sold(gql, database)
+
+    refused = await refund(gql, "987654", "sale-1")
+
+    assert codes(refused) == [("IDEMPOTENCY_KEY_REUSED", ["input", "idempotencyKey"])]
+
+
+async def test_a_refund_in_an_unknown_store_is_refused_for_its_store_first(
+    gql: GraphQLClient, database: Database
+) -> None:
+    await sold(gql, database)
+    input_ = {"idempotencyKey": "nowhere", "storeId": "S9", "transactionId": "987654"}
+
+    refused = (await gql.data(REFUND, {"input": input_}))["refundSale"]
+
+    assert codes(refused) == [("INVALID_INPUT", ["input", "storeId"])]
+
+
 async def test_a_manager_may_refund(
     gql: GraphQLClient, database: Database, settings: Settings
 ) -> None:
