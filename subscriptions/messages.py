@@ -1,15 +1,18 @@
-"""Events as they travel between processes: plain JSON, one encoding for each event.
+"""Events as they travel between processes: JSON, one encoding for each event.
 
 A balance change travels as the posted journal entry itself, lines and all, so
-every process rebuilds the same value the committing process had.
+every process rebuilds the same value the committing process had. orjson
+encodes the frozen dataclasses, their enums and aware times as they are, and
+is several times quicker than the standard library: every process decodes
+every change, thousands a second during a bulk award.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from domain.events import BalanceChanged, DisplayChanged, Event
 from domain.ledger import (
@@ -22,48 +25,32 @@ from domain.ledger import (
 )
 
 
-def to_json(event: Event) -> str:
+def to_json(event: Event) -> bytes:
     if isinstance(event, DisplayChanged):
-        body: dict[str, Any] = {"type": "display", **asdict(event)}
-    else:
-        body = {"type": "balance", **_entry_body(event.posted)}
-    return json.dumps(body, separators=(",", ":"))
-
-
-def _entry_body(posted: PostedEntry) -> dict[str, Any]:
-    # vars(), not asdict(): asdict deep-copies every field, and a bulk award sends
-    # thousands of these a second.
-    entry, movement = posted.entry, posted.entry.movement
-    return {
-        **vars(entry),
-        "id": posted.id,
-        "lines": [[line.account, line.amount] for line in entry.lines],
-        "movement": {
-            **vars(movement),
-            "occurred_at": movement.occurred_at.isoformat(),
-            "actor": None if movement.actor is None else vars(movement.actor),
-        },
-    }
+        return orjson.dumps({"type": "display", "display": event})
+    return orjson.dumps({"type": "balance", "posted": event.posted})
 
 
 def from_json(text: str | bytes) -> Event:
-    body = json.loads(text)
-    kind = body.pop("type")
+    body = orjson.loads(text)
+    kind = body.get("type")
     if kind == "display":
-        return DisplayChanged(**body)
+        return DisplayChanged(**body["display"])
     if kind != "balance":
         raise ValueError(f"unknown message type {kind!r}")
-    return BalanceChanged(_posted(body))
+    return BalanceChanged(_posted(body["posted"]))
 
 
 def _posted(body: dict[str, Any]) -> PostedEntry:
-    entry_id, lines, movement = body.pop("id"), body.pop("lines"), body.pop("movement")
-    actor = movement.pop("actor")
-    movement["occurred_at"] = datetime.fromisoformat(movement["occurred_at"])
-    body["kind"] = TransactionKind(body["kind"])
-    entry = JournalEntry(
-        **body,
-        lines=tuple(JournalLine(account, amount) for account, amount in lines),
-        movement=Movement(**movement, actor=None if actor is None else Actor(**actor)),
-    )
-    return PostedEntry(entry_id, entry)
+    entry, movement = body["entry"], body["entry"]["movement"]
+    actor = movement["actor"]
+    movement = movement | {
+        "occurred_at": datetime.fromisoformat(movement["occurred_at"]),
+        "actor": None if actor is None else Actor(**actor),
+    }
+    posted = entry | {
+        "kind": TransactionKind(entry["kind"]),
+        "lines": tuple(JournalLine(**line) for line in entry["lines"]),
+        "movement": Movement(**movement),
+    }
+    return PostedEntry(body["id"], JournalEntry(**posted))
