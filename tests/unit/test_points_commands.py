@@ -1,4 +1,5 @@
-"""Commands: what counts as the same request under an idempotency key, and what is refused."""
+"""The points feature's commands: what counts as the same request under an idempotency key,
+and what is refused."""
 
 from __future__ import annotations
 
