@@ -27,10 +27,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def expiry_policy(settings: Settings) -> ExpiryPolicy:
-    return ExpiryPolicy(ExpiryKind(settings.points_expiry), settings.points_expiry_months)
-
-
 def terms_of(settings: Settings) -> Terms:
     """The programme's terms, as configured."""
     return Terms(
@@ -38,7 +34,7 @@ def terms_of(settings: Settings) -> Terms:
         point_value=settings.point_value,
         earn_on_points_paid=settings.earn_on_points_paid,
         refund_returns_redeemed_points=settings.refund_returns_redeemed_points,
-        expiry=expiry_policy(settings),
+        expiry=ExpiryPolicy(ExpiryKind(settings.points_expiry), settings.points_expiry_months),
     )
 
 
@@ -81,9 +77,10 @@ def build_services(settings: Settings) -> Services:
     hub = Hub()
     broker = broker_for(settings, hub)
     tokens = TokenIssuer(settings.auth_secret.get_secret_value())
+    terms = terms_of(settings)
     return Services(
         settings=settings,
-        terms=terms_of(settings),
+        terms=terms,
         database=database,
         hub=hub,
         broker=broker,
@@ -105,7 +102,7 @@ def build_services(settings: Settings) -> Services:
             database,
             broker,
             utc_now,
-            policy=expiry_policy(settings),
+            policy=terms.expiry,
             batch_size=settings.expiry_batch_size,
             interval_seconds=settings.expiry_interval_seconds,
         ),

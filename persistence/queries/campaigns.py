@@ -40,11 +40,13 @@ async def bulk_award_failures(
         )
         .subquery()
     )
+    failed = numbered.c
     rows = await session.execute(
-        select(numbered.c.bulk_award_id, numbered.c.customer_id, numbered.c.failure_code)
-        .add_columns(numbered.c.failure_message)
-        .where(numbered.c.n <= limit)
-        .order_by(numbered.c.bulk_award_id, numbered.c.position)
+        select(
+            failed.bulk_award_id, failed.customer_id, failed.failure_code, failed.failure_message
+        )
+        .where(failed.n <= limit)
+        .order_by(failed.bulk_award_id, failed.position)
     )
     failures: defaultdict[str, list[RecipientFailure]] = defaultdict(list)
     for job, customer, code, message in rows:

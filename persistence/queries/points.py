@@ -4,9 +4,10 @@ subscriber fills, and why each sale earned what it did."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,8 @@ from domain.rules import Contribution, ContributionKind, RuleRef
 from persistence.journal import posted_entries
 from persistence.models import EarnContributionRow, JournalEntryRow, RefundRow, SaleLineRow, SaleRow
 from persistence.points import line_points
+
+RowT = TypeVar("RowT", SaleLineRow, EarnContributionRow, RefundRow)
 
 
 @dataclass(frozen=True)
@@ -92,34 +95,42 @@ async def sale_breakdowns(
 
 
 async def _breakdowns(session: AsyncSession, sales: Sequence[SaleRow]) -> dict[int, SaleBreakdown]:
+    """Each sale's lines, rule parts and refunds: three statements for all the sales."""
     ids = [sale.id for sale in sales]
-    lines: defaultdict[int, list[SaleLineRow]] = defaultdict(list)
-    for line in (
-        await session.execute(
+    lines = _by_sale(
+        await session.scalars(
             select(SaleLineRow).where(SaleLineRow.sale_id.in_(ids)).order_by(SaleLineRow.line_no)
         )
-    ).scalars():
-        lines[line.sale_id].append(line)
-    parts: defaultdict[int, list[Contribution]] = defaultdict(list)
-    for part in (
-        await session.execute(
+    )
+    parts = _by_sale(
+        await session.scalars(
             select(EarnContributionRow)
             .where(EarnContributionRow.sale_id.in_(ids))
             .order_by(EarnContributionRow.id)
         )
-    ).scalars():
-        parts[part.sale_id].append(_contribution(part))
-    refunds: defaultdict[int, list[int]] = defaultdict(list)
-    for sale_id, entry_id in await session.execute(
-        select(RefundRow.sale_id, RefundRow.entry_id)
-        .where(RefundRow.sale_id.in_(ids))
-        .order_by(RefundRow.id)
-    ):
-        refunds[sale_id].append(entry_id)
+    )
+    refunds = _by_sale(
+        await session.scalars(
+            select(RefundRow).where(RefundRow.sale_id.in_(ids)).order_by(RefundRow.id)
+        )
+    )
     return {
-        sale.id: _breakdown(sale, lines[sale.id], parts[sale.id], refunds[sale.id])
+        sale.id: _breakdown(
+            sale,
+            lines[sale.id],
+            [_contribution(part) for part in parts[sale.id]],
+            [refund.entry_id for refund in refunds[sale.id]],
+        )
         for sale in sales
     }
+
+
+def _by_sale(rows: Iterable[RowT]) -> defaultdict[int, list[RowT]]:
+    """Rows of several sales, each sale's in the order read."""
+    grouped: defaultdict[int, list[RowT]] = defaultdict(list)
+    for row in rows:
+        grouped[row.sale_id].append(row)
+    return grouped
 
 
 def _breakdown(
