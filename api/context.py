@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import strawberry
 
@@ -16,6 +16,7 @@ from api.customers.loaders import (
     expiring_loader,
 )
 from api.points.loaders import BreakdownsLoader, breakdowns_loader
+from api.received import Received
 from api.services import Services
 from api.settings import Settings
 from domain.ledger import Actor
@@ -66,6 +67,15 @@ class Context:
 
     def now(self) -> datetime:
         return self.services.clock()
+
+    def received(self) -> Received:
+        """Now, and how far a till's own clock is trusted (see the settings)."""
+        settings = self.settings
+        return Received(
+            self.now(),
+            timedelta(days=settings.sale_time_window_days),
+            timedelta(seconds=settings.clock_skew_seconds),
+        )
 
     def authenticate(self, authorization: str | None) -> None:
         try:

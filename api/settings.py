@@ -109,6 +109,28 @@ class Settings(BaseSettings):
     run_jobs: bool = Field(
         default=True, description="Run the background job worker in this process"
     )
+    sale_time_window_days: int = Field(
+        default=7,
+        ge=0,
+        le=90,
+        description="How far back a till may date a sale (occurredAt), e.g. after being offline",
+    )
+    clock_skew_seconds: int = Field(
+        default=120, ge=0, le=3600, description="How far ahead of the server a till's clock may be"
+    )
+    analytics_database_url: str | None = Field(
+        default=None,
+        description="Where analytics are read (a read replica); unset = database_url",
+    )
+    analytics_time_zones: str = Field(
+        default="UTC",
+        description="IANA zones the rollups keep, comma-separated; analytics in another zone "
+        "are computed from the raw rows (exact, slower)",
+    )
+    rollup_batch_size: int = Field(
+        default=2000, ge=1, le=100_000, description="Inbox rows the rollup worker counts at once"
+    )
+    rollup_poll_seconds: float = Field(default=1.0, gt=0)
     log_level: str = "INFO"
     database_pool_size: int = Field(default=10, ge=1)
 
@@ -123,6 +145,11 @@ class Settings(BaseSettings):
                 f"{MIN_PRODUCTION_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
             )
         return self
+
+    @property
+    def kept_time_zones(self) -> tuple[str, ...]:
+        zones = (zone.strip() for zone in self.analytics_time_zones.split(","))
+        return tuple(dict.fromkeys(zone for zone in zones if zone))
 
     @property
     def is_production(self) -> bool:

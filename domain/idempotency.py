@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,10 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 MAX_IDEMPOTENCY_KEY = 200
-NOT_PART_OF_THE_REQUEST = ("occurred_at", "actor")
+NOT_PART_OF_THE_REQUEST = ("occurred_at", "recorded_at", "actor")
+# Fields requests gained later: left out while unset, so older requests keep their
+# fingerprints.
+LEFT_OUT_WHILE_UNSET = ("till_time", "started_at")
 
 
 def idempotency_key(raw: str) -> str:
@@ -36,6 +40,8 @@ def idempotency_key(raw: str) -> str:
 def _canonical(value: object) -> object:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, dict):
         return {key: _canonical(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -49,6 +55,7 @@ def request_fingerprint(operation: str, command: DataclassInstance) -> str:
         name: value
         for name, value in asdict(command).items()
         if name not in NOT_PART_OF_THE_REQUEST
+        and not (name in LEFT_OUT_WHILE_UNSET and value is None)
     }
     return fingerprint(operation, request)
 

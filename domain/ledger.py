@@ -79,6 +79,13 @@ class Movement:
     occurred_at: datetime
     actor: Actor | None = None
     reason: str | None = None
+    # When the server recorded it (None: when it happened); a till that was offline
+    # sends occurred_at later.
+    recorded_at: datetime | None = None
+
+    @property
+    def recorded(self) -> datetime:
+        return self.recorded_at or self.occurred_at
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The points feature: what a till or a manager asks for, and what a sale leaves on record.
 
 Every movement of points is asked for under an idempotency key, in a store.
-Who asks and when come from the caller's token and the server's clock; they are
-not part of the request, so a retry from another till is the same request.
+Who asks comes from the caller's token and is not part of the request, so a retry
+from another till is the same request. When it happened is the till's time when
+the till states it (part of the request then), else the server's clock.
 """
 
 from __future__ import annotations
@@ -32,9 +33,27 @@ class MovementCommand:
     store_id: str
     occurred_at: datetime
     actor: Actor | None = None
+    # What the till stated as occurred_at (None: the server's clock gave it).
+    till_time: datetime | None = None
+    recorded_at: datetime | None = None
 
     def fingerprint(self) -> str:
         return request_fingerprint(self.operation, self)
+
+    def movement_at_till(
+        self, terminal_id: str | None, sale_id: str | None = None, reason: str | None = None
+    ) -> Movement:
+        """Where, when and by whom this request moves points."""
+        return Movement(
+            self.store_id,
+            terminal_id,
+            sale_id,
+            self.idempotency_key,
+            self.occurred_at,
+            self.actor,
+            reason,
+            self.recorded_at,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,14 +66,7 @@ class TillCommand(MovementCommand):
 
     @property
     def movement(self) -> Movement:
-        return Movement(
-            self.store_id,
-            self.terminal_id,
-            self.sale_id,
-            self.idempotency_key,
-            self.occurred_at,
-            self.actor,
-        )
+        return self.movement_at_till(self.terminal_id, self.sale_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,12 +104,16 @@ class Checkout(TillSale):
     operation = "checkout"
     reward_id: str | None = None
     points: int | None = None
+    # When the till began ringing the sale up, for its processing time.
+    started_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.reward_id is not None and self.points is not None:
             raise InvalidInput("spend a reward or a number of points, not both", ("input",))
         if self.points is not None and self.points <= 0:
             raise InvalidInput("points to spend must be positive", ("input", "points"))
+        if self.started_at is not None and self.started_at > self.occurred_at:
+            raise InvalidInput("startedAt is after the sale happened", ("input", "startedAt"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,15 +139,7 @@ class AdjustPoints(MovementCommand):
 
     @property
     def movement(self) -> Movement:
-        return Movement(
-            self.store_id,
-            None,
-            None,
-            self.idempotency_key,
-            self.occurred_at,
-            self.actor,
-            self.reason,
-        )
+        return self.movement_at_till(None, reason=self.reason)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,15 +154,7 @@ class RefundSale(MovementCommand):
 
     @property
     def movement(self) -> Movement:
-        return Movement(
-            self.store_id,
-            self.terminal_id,
-            None,
-            self.idempotency_key,
-            self.occurred_at,
-            self.actor,
-            self.reason,
-        )
+        return self.movement_at_till(self.terminal_id, reason=self.reason)
 
 
 @dataclass(frozen=True)

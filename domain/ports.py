@@ -57,6 +57,9 @@ class RuleRepository(Protocol):
     async def current(self) -> Sequence[EarningRule]:
         """The current version of every rule, retired ones included."""
 
+    async def as_of(self, at: datetime) -> Sequence[EarningRule]:
+        """The version of every rule that was current at `at`."""
+
     async def lock_current(self, rule_id: str) -> EarningRule | None:
         """The rule's current version, locked against another edit until the work ends."""
 

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import JournalEntry, JournalLine, Movement, PostedEntry, TransactionKind
 from persistence import lots
+from persistence.analytics import inbox
+from persistence.analytics.inbox import Counted
 from persistence.base import table_of
 from persistence.models import JournalEntryRow, JournalLineRow
 from persistence.records import actor_columns, actor_of, columns_of, record_of
@@ -44,6 +46,7 @@ class SqlAlchemyJournalRepository:
         if lines:
             await self.session.execute(insert(table_of(JournalLineRow)), lines)
         await lots.follow(self.session, posted)
+        await inbox.enqueue(self.session, Counted.ENTRY, [item.id for item in posted])
         return posted
 
     async def get(self, entry_id: int) -> PostedEntry | None:
@@ -75,15 +78,15 @@ def _entry_values(entry: JournalEntry) -> dict[str, Any]:
         entry,
         left_out=("movement", "lines"),
         kind=entry.kind.value,
-        **columns_of(movement, left_out=("occurred_at", "actor")),
-        created_at=movement.occurred_at,
+        **columns_of(movement, left_out=("actor", "recorded_at")),
+        created_at=movement.recorded,
         **actor_columns("recorded_by", movement.actor),
     )
 
 
 def _posted(row: JournalEntryRow, lines: Sequence[JournalLine]) -> PostedEntry:
     movement = record_of(
-        Movement, row, occurred_at=row.created_at, actor=actor_of(row, "recorded_by")
+        Movement, row, recorded_at=row.created_at, actor=actor_of(row, "recorded_by")
     )
     entry = record_of(
         JournalEntry,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import lots
 from domain.ledger import PostedEntry
 from persistence.base import table_of
-from persistence.models import PointLotRow
+from persistence.models import LotSpendRow, PointLotRow
 from persistence.records import columns_of, record_of
 
 
@@ -21,12 +21,33 @@ async def follow(session: AsyncSession, posted: Sequence[PostedEntry]) -> None:
     in the order the entries were posted; a batch of credits reads no lot."""
     spenders = sorted({item.entry.customer_id for item in posted if item.entry.balance_change < 0})
     changes = lots.follow(await _open_lots(session, spenders), posted)
+    opened: dict[tuple[int, int], int] = {}
     if changes.opened:
         rows = [columns_of(lot, left_out=("id",)) for lot in changes.opened]
-        await session.execute(insert(table_of(PointLotRow)), rows)
+        ids = await session.scalars(
+            insert(table_of(PointLotRow)).returning(PointLotRow.id, sort_by_parameter_order=True),
+            rows,
+        )
+        opened = {lot.key: lot_id for lot, lot_id in zip(changes.opened, ids, strict=True)}
     if changes.spent:
         spent = [{"id": lot.id, "remaining": lot.remaining} for lot in changes.spent]
         await session.execute(update(PointLotRow), spent)
+    if changes.taken:
+        await session.execute(
+            insert(table_of(LotSpendRow)), [_spend_values(t, opened) for t in changes.taken]
+        )
+
+
+def _spend_values(taken: lots.Taken, opened: dict[tuple[int, int], int]) -> dict[str, object]:
+    lot = taken.lot
+    return {
+        "lot_id": lot.id if lot.id is not None else opened[lot.key],
+        "lot_entry_id": lot.entry_id,
+        "entry_id": taken.entry_id,
+        "points": taken.points,
+        "earned_at": lot.earned_at,
+        "spent_at": taken.spent_at,
+    }
 
 
 async def _open_lots(session: AsyncSession, customer_ids: Sequence[str]) -> list[lots.Lot]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     PrimaryKeyConstraint,
@@ -44,6 +45,10 @@ class CustomerRow(Base):
     lifetime_earned: Mapped[int]
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime)
     points_owed: Mapped[int] = mapped_column(server_default="0")
+    # Who enrolled them, for the staff view: the token's staff id, and its store when it
+    # names exactly one.
+    enrolled_by_staff: Mapped[str | None] = mapped_column(String(100))
+    enrolled_store_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class EarningRuleRow(Base):
@@ -117,6 +122,7 @@ class JournalEntryRow(Base):
     __table_args__ = (
         Index("ix_journal_entries_customer_id_id", "customer_id", "id"),
         Index("ix_journal_entries_customer_id_balance_version", "customer_id", "balance_version"),
+        Index("ix_journal_entries_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -134,7 +140,10 @@ class JournalEntryRow(Base):
     recorded_by_staff: Mapped[str | None] = mapped_column(String(100))
     recorded_by_role: Mapped[str | None] = mapped_column(String(16))
     recorded_by_terminal: Mapped[str | None] = mapped_column(String(100))
+    # When it was recorded; occurred_at is when it happened at the till (analytics count it
+    # there; an offline till sends it later).
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reverses_entry_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
@@ -178,6 +187,13 @@ class SaleRow(Base):
     discount: Mapped[Decimal | None] = mapped_column(Money)
     redeem_entry_id: Mapped[int | None] = mapped_column(BigInteger)
     points_redeemed: Mapped[int] = mapped_column(server_default="0")
+    # A checkout's: when the till began ringing it up (None: not sent), and how long it
+    # took in milliseconds (occurred_at - started_at, else the server's own time).
+    is_checkout: Mapped[bool] = mapped_column(server_default=text("false"))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    processing_ms: Mapped[int | None]
+    recorded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    recorded_by_staff: Mapped[str | None] = mapped_column(String(100))
 
 
 class SaleLineRow(Base):
@@ -265,6 +281,9 @@ class BulkAwardRow(Base):
     created_by_role: Mapped[str | None] = mapped_column(String(16))
     created_by_terminal: Mapped[str | None] = mapped_column(String(100))
     reverses_bulk_award_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # The share of the segment kept out at random as a control group (0: none).
+    holdout_percent: Mapped[int] = mapped_column(server_default="0")
+    holdout_customers: Mapped[int] = mapped_column(server_default="0")
 
 
 class BulkAwardRecipientRow(Base):
@@ -333,6 +352,238 @@ class TerminalDisplayRow(Base):
     cart_total: Mapped[Decimal] = mapped_column(Money)
     version: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class GuestSaleRow(Base):
+    """A sale to a shopper who is not a member: no points, no customer; it lets analytics
+    compare members with non-members."""
+
+    __tablename__ = "guest_sales"
+    __table_args__ = (Index("ix_guest_sales_store_id_occurred_at", "store_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.id"))
+    terminal_id: Mapped[str | None] = mapped_column(String(100))
+    sale_ref: Mapped[str | None] = mapped_column(String(100))
+    total: Mapped[Decimal] = mapped_column(Money)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    recorded_by_staff: Mapped[str | None] = mapped_column(String(100))
+    recorded_by_role: Mapped[str | None] = mapped_column(String(16))
+    recorded_by_terminal: Mapped[str | None] = mapped_column(String(100))
+
+
+class LotSpendRow(Base):
+    """What a debit took from which lot: the age of points spent, and which campaign's
+    points were redeemed."""
+
+    __tablename__ = "lot_spends"
+    __table_args__ = (Index("ix_lot_spends_entry_id", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    lot_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    lot_entry_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    points: Mapped[int]
+    earned_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    spent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AnalyticsInboxRow(Base):
+    """What the rollups have yet to count: written in the same transaction as the movement,
+    the sale or the enrolment, deleted in the transaction that counts it."""
+
+    __tablename__ = "analytics_inbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    ref: Mapped[str] = mapped_column(String(64))
+
+
+# The rollups (persistence/analytics/): per kept time zone, by period (a local date: the day,
+# or the first day of the week or month) and scope (a store id, or "*" for the programme).
+
+
+class RollupTotalsRow(Base):
+    __tablename__ = "rollup_totals"
+    __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope"),)
+
+    zone: Mapped[str] = mapped_column(String(64))
+    granularity: Mapped[str] = mapped_column(String(8))
+    period: Mapped[date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(32))
+    sales: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    sales_with_redemption: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    points_earned: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    points_awarded: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    points_redeemed: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    points_expired: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    points_reversed: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    net_points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    revenue: Mapped[Decimal] = mapped_column(Money, server_default="0")
+    new_customers: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    redemptions: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    guest_sales: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    guest_revenue: Mapped[Decimal] = mapped_column(Money, server_default="0")
+
+
+class RollupStaffRow(Base):
+    __tablename__ = "rollup_staff"
+    __table_args__ = (
+        PrimaryKeyConstraint("zone", "granularity", "period", "staff_id", "store_id"),
+    )
+
+    zone: Mapped[str] = mapped_column(String(64))
+    granularity: Mapped[str] = mapped_column(String(8))
+    period: Mapped[date] = mapped_column(Date)
+    staff_id: Mapped[str] = mapped_column(String(100))
+    # "" for an enrolment under a token naming no single store.
+    store_id: Mapped[str] = mapped_column(String(32))
+    enrolments: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    sales: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    points_issued: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    points_redeemed: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    refunds: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    adjustments: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class RollupRewardRow(Base):
+    __tablename__ = "rollup_rewards"
+    __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope", "reward"),)
+
+    zone: Mapped[str] = mapped_column(String(64))
+    granularity: Mapped[str] = mapped_column(String(8))
+    period: Mapped[date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(32))
+    # "" for points spent as money off.
+    reward: Mapped[str] = mapped_column(String(64))
+    redemptions: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    points: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class RollupCustomerPeriodRow(Base):
+    """That a customer had a sale in a period and scope: what active counts are made of."""
+
+    __tablename__ = "rollup_customer_periods"
+    __table_args__ = (
+        PrimaryKeyConstraint("zone", "granularity", "scope", "customer_id", "period"),
+        Index("ix_rollup_customer_periods_period", "zone", "granularity", "period", "scope"),
+    )
+
+    zone: Mapped[str] = mapped_column(String(64))
+    granularity: Mapped[str] = mapped_column(String(8))
+    scope: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[str] = mapped_column(String(36))
+    period: Mapped[date] = mapped_column(Date)
+
+
+class RollupActivityRow(Base):
+    """Active customers of a whole period, and those of them active in the period before."""
+
+    __tablename__ = "rollup_activity"
+    __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope"),)
+
+    zone: Mapped[str] = mapped_column(String(64))
+    granularity: Mapped[str] = mapped_column(String(8))
+    period: Mapped[date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(32))
+    active: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    retained: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class RollupGapRow(Base):
+    """Customers whose consecutive active days in a scope are `after` and `before` (the
+    first day's gap starts at 0001-01-01, the last day's ends at 9999-12-31): a customer
+    has no sale in [a, b) exactly when one of their gaps has after < a and before >= b."""
+
+    __tablename__ = "rollup_gaps"
+    __table_args__ = (PrimaryKeyConstraint("zone", "scope", "after", "before"),)
+
+    zone: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(32))
+    after: Mapped[date] = mapped_column(Date)
+    before: Mapped[date] = mapped_column(Date)
+    customers: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupCohortRow(Base):
+    __tablename__ = "rollup_cohorts"
+    __table_args__ = (PrimaryKeyConstraint("zone", "scope", "cohort", "month"),)
+
+    zone: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(32))
+    cohort: Mapped[date] = mapped_column(Date)
+    month: Mapped[date] = mapped_column(Date)
+    customers: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupValueRow(Base):
+    """How many times each value was seen (checkout times, redemption ages): exact
+    percentiles of any union of periods."""
+
+    __tablename__ = "rollup_values"
+    __table_args__ = (
+        PrimaryKeyConstraint("zone", "granularity", "period", "scope", "metric", "key", "value"),
+    )
+
+    zone: Mapped[str] = mapped_column(String(64))
+    granularity: Mapped[str] = mapped_column(String(8))
+    period: Mapped[date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Decimal] = mapped_column(ExactPoints)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupPercentileRow(Base):
+    """The percentiles of a whole period, kept beside its values."""
+
+    __tablename__ = "rollup_percentiles"
+    __table_args__ = (
+        PrimaryKeyConstraint("zone", "granularity", "period", "scope", "metric", "key"),
+    )
+
+    zone: Mapped[str] = mapped_column(String(64))
+    granularity: Mapped[str] = mapped_column(String(8))
+    period: Mapped[date] = mapped_column(Date)
+    scope: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(BigInteger)
+    p50: Mapped[Decimal | None] = mapped_column(ExactPoints)
+    p90: Mapped[Decimal | None] = mapped_column(ExactPoints)
+    p95: Mapped[Decimal | None] = mapped_column(ExactPoints)
+
+
+class RollupCampaignSaleRow(Base):
+    """Each sale of a campaign's recipients and holdout, before and after the award."""
+
+    __tablename__ = "rollup_campaign_sales"
+    __table_args__ = (
+        PrimaryKeyConstraint("bulk_award_id", "sale_id"),
+        Index("ix_rollup_campaign_sales_window", "bulk_award_id", "holdout", "occurred_at"),
+    )
+
+    bulk_award_id: Mapped[str] = mapped_column(String(36))
+    sale_id: Mapped[int] = mapped_column(BigInteger)
+    holdout: Mapped[bool]
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revenue: Mapped[Decimal] = mapped_column(Money)
+
+
+class RollupCampaignSpendRow(Base):
+    """Points of a campaign's award spent on rewards, by the spending entry."""
+
+    __tablename__ = "rollup_campaign_spends"
+    __table_args__ = (PrimaryKeyConstraint("bulk_award_id", "entry_id"),)
+
+    bulk_award_id: Mapped[str] = mapped_column(String(36))
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    spent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    points: Mapped[int] = mapped_column(BigInteger)
 
 
 # Every table above: what Alembic compares the database with, and what tests empty.

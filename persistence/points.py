@@ -4,7 +4,7 @@ part, refunds of them, and what the till was told to apply for points spent."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,11 +12,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import PostedEntry
-from domain.points import RecordedSale, TillSale
+from domain.points import Checkout, RecordedSale, TillSale
 from domain.refunds import Refund, RefundOutcome, SoldLine, SoldSale
 from domain.rewards import Redemption, RedemptionKind
 from domain.rules import Contribution, ContributionKind, LinePoints
 from domain.sales import SaleLine, sale_total
+from persistence.analytics import inbox
+from persistence.analytics.inbox import Counted
 from persistence.base import table_of
 from persistence.journal import SqlAlchemyJournalRepository
 from persistence.models import (
@@ -45,6 +47,7 @@ class SqlAlchemySaleRepository:
         parts = [_contribution_values(sale_id, sale, part) for part in calculation.contributions]
         if parts:
             await self.session.execute(insert(table_of(EarnContributionRow)), parts)
+        await inbox.enqueue(self.session, Counted.SALE, [sale_id])
 
     async def redeem_entry_of(self, earn_entry_id: int) -> PostedEntry | None:
         row = await self._sale(earn_entry_id)
@@ -119,7 +122,29 @@ def _sale_values(recorded: RecordedSale) -> dict[str, Any]:
         "discount": recorded.discount,
         "redeem_entry_id": None if recorded.redeemed is None else recorded.redeemed.id,
         "points_redeemed": recorded.points_redeemed,
+        **_timing(sale),
     }
+
+
+def _timing(sale: TillSale) -> dict[str, Any]:
+    """When it was recorded and by whom; a checkout's processing time in milliseconds: from
+    when the till began ringing it up to when it happened, else the server's own time."""
+    recorded_at = sale.recorded_at or sale.occurred_at
+    timing: dict[str, Any] = {
+        "recorded_at": recorded_at,
+        "recorded_by_staff": None if sale.actor is None else sale.actor.staff_id,
+        "is_checkout": isinstance(sale, Checkout),
+    }
+    if isinstance(sale, Checkout):
+        began, ended = sale.started_at, sale.occurred_at
+        if began is None:
+            began, ended = recorded_at, datetime.now(UTC)
+        timing |= {"started_at": sale.started_at, "processing_ms": _milliseconds(ended - began)}
+    return timing
+
+
+def _milliseconds(elapsed: timedelta) -> int:
+    return max(0, elapsed // timedelta(milliseconds=1))
 
 
 def _line_values(sale_id: int, line: LinePoints) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,6 +63,25 @@ class SqlAlchemyRuleRepository:
     async def current(self) -> Sequence[EarningRule]:
         rows = await self.session.execute(
             select(EarningRuleRow).where(EarningRuleRow.is_current).order_by(EarningRuleRow.id)
+        )
+        return [rule_of(row) for row in rows.scalars()]
+
+    async def as_of(self, at: datetime) -> Sequence[EarningRule]:
+        """The version of every rule that was current at `at`: a sale dated back by an
+        offline till earns by the rules of its time."""
+        latest = (
+            select(EarningRuleRow.id, func.max(EarningRuleRow.version).label("version"))
+            .where(EarningRuleRow.created_at <= at)
+            .group_by(EarningRuleRow.id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(EarningRuleRow)
+            .join(
+                latest,
+                and_(EarningRuleRow.id == latest.c.id, EarningRuleRow.version == latest.c.version),
+            )
+            .order_by(EarningRuleRow.id)
         )
         return [rule_of(row) for row in rows.scalars()]
 

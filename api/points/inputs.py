@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import strawberry
 
+from api.received import Received
 from api.scalars import DecimalText
 from domain.errors import FieldPath, InvalidInput
 from domain.idempotency import idempotency_key
@@ -24,6 +26,9 @@ from domain.points import (
 from domain.sales import SaleLine, sale_line, sale_lines
 
 CommandT = TypeVar("CommandT", bound=TillCommand)
+# A checkout rung up for longer than this is not one sale.
+MAX_CHECKOUT_DURATION = timedelta(hours=12)
+OCCURRED_AT = "When it happened at the till (e.g. a till that was offline); omitted: now."
 
 
 @strawberry.input
@@ -59,18 +64,20 @@ class TillInput:
     store_id: strawberry.ID
     terminal_id: strawberry.ID | None = None
     sale_id: str | None = None
+    occurred_at: datetime | None = strawberry.field(default=None, description=OCCURRED_AT)
 
     def till_command(
-        self, command: type[CommandT], now: datetime, actor: Actor, **asked: Any
+        self, command: type[CommandT], received: Received, actor: Actor, **asked: Any
     ) -> CommandT:
         """The command of this request at the till, with what only it asks for."""
-        return command(
+        return received.dated(
+            command,
+            self.occurred_at,
             customer_id=str(self.customer_id),
             idempotency_key=idempotency_key(self.idempotency_key),
             store_id=str(self.store_id),
             terminal_id=optional_reference(self.terminal_id, "terminalId"),
             sale_id=optional_reference(self.sale_id, "saleId"),
-            occurred_at=now,
             actor=actor,
             **asked,
         )
@@ -80,8 +87,8 @@ class TillInput:
 class EarnPointsInput(TillInput):
     lines: list[SaleLineInput]
 
-    def to_command(self, now: datetime, actor: Actor) -> EarnPoints:
-        return self.till_command(EarnPoints, now, actor, lines=sale_lines_of(self.lines))
+    def to_command(self, received: Received, actor: Actor) -> EarnPoints:
+        return self.till_command(EarnPoints, received, actor, lines=sale_lines_of(self.lines))
 
 
 @strawberry.input
@@ -91,9 +98,11 @@ class RedeemPointsInput(TillInput):
     )
     points: int | None = None
 
-    def to_command(self, now: datetime, actor: Actor) -> RedeemPoints:
+    def to_command(self, received: Received, actor: Actor) -> RedeemPoints:
         reward_id = None if self.reward_id is None else str(self.reward_id)
-        return self.till_command(RedeemPoints, now, actor, points=self.points, reward_id=reward_id)
+        return self.till_command(
+            RedeemPoints, received, actor, points=self.points, reward_id=reward_id
+        )
 
 
 @strawberry.input(
@@ -108,16 +117,28 @@ class CheckoutInput(TillInput):
     points: int | None = strawberry.field(
         default=None, description="Points to spend as money off (not with rewardId)."
     )
+    started_at: datetime | None = strawberry.field(
+        default=None,
+        description="When the till began ringing the sale up, for checkout processing time; "
+        "omitted: the server's own processing time is recorded.",
+    )
 
-    def to_command(self, now: datetime, actor: Actor) -> Checkout:
+    def to_command(self, received: Received, actor: Actor) -> Checkout:
         return self.till_command(
             Checkout,
-            now,
+            received,
             actor,
             lines=sale_lines_of(self.lines),
             reward_id=None if self.reward_id is None else str(self.reward_id),
             points=self.points,
+            started_at=self._started_at(received),
         )
+
+    def _started_at(self, received: Received) -> datetime | None:
+        if self.started_at is None:
+            return None
+        window = replace(received, window=received.window + MAX_CHECKOUT_DURATION)
+        return window.occurred_at_of(self.started_at, "startedAt")
 
 
 @strawberry.input(
@@ -130,14 +151,14 @@ class AdjustPointsInput:
     points: int = strawberry.field(description="Positive adds points, negative removes them.")
     reason: str
 
-    def to_command(self, now: datetime, actor: Actor) -> AdjustPoints:
+    def to_command(self, received: Received, actor: Actor) -> AdjustPoints:
         return AdjustPoints(
             customer_id=str(self.customer_id),
             idempotency_key=idempotency_key(self.idempotency_key),
             store_id=str(self.store_id),
             points=self.points,
             reason=self.reason.strip(),
-            occurred_at=now,
+            occurred_at=received.at,
             actor=actor,
         )
 
@@ -162,7 +183,7 @@ class RefundSaleInput:
     lines: list[RefundLineInput] | None = None
     reason: str | None = None
 
-    def to_command(self, now: datetime, actor: Actor) -> RefundSale:
+    def to_command(self, received: Received, actor: Actor) -> RefundSale:
         return RefundSale(
             transaction_id=entry_id(str(self.transaction_id), ("input", "transactionId")),
             idempotency_key=idempotency_key(self.idempotency_key),
@@ -170,7 +191,7 @@ class RefundSaleInput:
             terminal_id=optional_reference(self.terminal_id, "terminalId"),
             quantities=_quantities(self.lines or []),
             reason=optional_reference(self.reason, "reason"),
-            occurred_at=now,
+            occurred_at=received.at,
             actor=actor,
         )
 

@@ -7,7 +7,6 @@ input must be in the caller's scope.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Protocol, TypeVar
 
 import strawberry
@@ -27,6 +26,7 @@ from api.points.inputs import (
     entry_id,
 )
 from api.points.types import CheckoutPayload, EarnPreview, PointsPayload, RefundPayload
+from api.received import Received
 from domain.ledger import Actor
 from domain.use_cases import points
 
@@ -39,13 +39,13 @@ class StoreInput(Protocol[CommandT_co]):
     @property
     def store_id(self) -> strawberry.ID: ...
 
-    def to_command(self, now: datetime, actor: Actor) -> CommandT_co: ...
+    def to_command(self, received: Received, actor: Actor) -> CommandT_co: ...
 
 
 def asked_in_store(info: Info, input: StoreInput[CommandT_co]) -> CommandT_co:
     """The caller's command, in a store of the caller's scope."""
     require_scope(info, str(input.store_id))
-    return input.to_command(info.context.now(), info.context.actor())
+    return input.to_command(info.context.received(), info.context.actor())
 
 
 @strawberry.type

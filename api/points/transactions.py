@@ -31,7 +31,11 @@ class PointsTransaction:
     terminal_id: strawberry.ID | None
     sale_id: str | None
     idempotency_key: str | None
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the server recorded it.")
+    occurred_at: datetime = strawberry.field(
+        description="When it happened at the till (what analytics count by); the same as "
+        "createdAt unless the till dated it."
+    )
     reason: str | None = strawberry.field(
         description="Why, for adjustments and bulk awards.", default=None
     )
@@ -70,7 +74,8 @@ class PointsTransaction:
             terminal_id=_id(movement.terminal_id),
             sale_id=movement.sale_id,
             idempotency_key=movement.idempotency_key,
-            created_at=movement.occurred_at,
+            created_at=movement.recorded,
+            occurred_at=movement.occurred_at,
             reason=movement.reason,
             reverses_transaction_id=None if reverses is None else strawberry.ID(str(reverses)),
             posted=posted,

@@ -80,7 +80,7 @@ async def calculate_sale(
     uow: UnitOfWork, sale: Sale, customer_id: str | None, terms: Terms
 ) -> EarnCalculation:
     """The one computation of a sale's points, with the customer's usage of daily caps."""
-    in_force = rules_in_force(await uow.rules.current(), sale)
+    in_force = rules_in_force(await uow.rules.as_of(sale.at), sale)
     used_today: dict[str, Decimal] = {}
     windows = {rule.id: rule.schedule.day_of(sale.at) for rule in capped_daily(in_force)}
     if customer_id is not None and windows:

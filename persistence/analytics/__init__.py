@@ -1,0 +1,1 @@
+"""Analytics: the rollups dashboards read, kept from an inbox filled by every write."""

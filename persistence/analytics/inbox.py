@@ -1,0 +1,30 @@
+"""What the rollups have yet to count. Every write that analytics count adds a row here in
+its own transaction; the rollup worker counts a batch and deletes it in one transaction, so
+nothing committed is missed or counted twice, whatever order transactions commit in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from persistence.base import table_of
+from persistence.models import AnalyticsInboxRow
+
+
+class Counted(StrEnum):
+    """What a row of the inbox refers to."""
+
+    ENTRY = "ENTRY"  # a journal entry, by id
+    SALE = "SALE"  # a member's sale (earn or checkout), by sales.id
+    GUEST_SALE = "GUEST_SALE"  # a non-member's sale, by guest_sales.id
+    ENROLMENT = "ENROLMENT"  # a customer, by id
+    HOLDOUT = "HOLDOUT"  # a bulk award whose recipients and holdout are known, by id
+
+
+async def enqueue(session: AsyncSession, kind: Counted, refs: Iterable[object]) -> None:
+    rows = [{"kind": kind.value, "ref": str(ref)} for ref in refs]
+    if rows:
+        await session.execute(insert(table_of(AnalyticsInboxRow)), rows)
