@@ -10,10 +10,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
+from api.analytics.csv import analytics_csv
 from api.rate_limit import RateLimitMiddleware
-from api.routes import display_page, health
+from api.routes import STATIC_DIRECTORY, dashboard_page, display_page, health
 from api.schema import build_schema
 from api.services import Services, build_services, close_services
 from api.settings import Settings
@@ -49,6 +51,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET"]),
         Route("/display/{terminal_id}", display_page, methods=["GET"]),
+        Route("/dashboard", dashboard_page, methods=["GET"]),
+        Route("/dashboard/{table}.csv", analytics_csv(graphql), methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]

@@ -1,4 +1,5 @@
-"""The plain HTTP routes beside GraphQL: health for load balancers, the display page."""
+"""The plain HTTP routes beside GraphQL: health for load balancers, the display and
+dashboard pages."""
 
 from __future__ import annotations
 
@@ -15,12 +16,19 @@ from api.services import Services
 logger = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_SECONDS = 3.0
-DISPLAY_PAGE = Path(__file__).resolve().parent / "static" / "display.html"
+STATIC_DIRECTORY = Path(__file__).resolve().parent / "static"
+DISPLAY_PAGE = STATIC_DIRECTORY / "display.html"
+DASHBOARD_PAGE = STATIC_DIRECTORY / "dashboard.html"
 
 
 async def display_page(request: Request) -> HTMLResponse:
     """The reference customer display: plain HTML and JavaScript, no build step."""
     return HTMLResponse(DISPLAY_PAGE.read_text())
+
+
+async def dashboard_page(request: Request) -> HTMLResponse:
+    """The analytics dashboard: plain HTML and JavaScript, its chart library vendored."""
+    return HTMLResponse(DASHBOARD_PAGE.read_text())
 
 
 async def health(request: Request) -> JSONResponse:

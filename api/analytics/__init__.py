@@ -1,0 +1,1 @@
+"""Analytics: programme figures over a time range, for the dashboard and its CSV downloads."""
