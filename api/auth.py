@@ -50,6 +50,14 @@ class Principal:
         return self.stores is None or store_id in self.stores
 
     @property
+    def only_store(self) -> str | None:
+        """The store the token names when it names exactly one (an admin's names none)."""
+        if self.stores is None or len(self.stores) != 1:
+            return None
+        (store,) = self.stores
+        return store
+
+    @property
     def sees_personal_data(self) -> bool:
         return self.role is not Role.DISPLAY
 

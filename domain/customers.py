@@ -32,6 +32,10 @@ class EnrollCustomer:
     name: str | None
     identifiers: Identifiers
     enrolled_at: datetime
+    # Who enrolled them (the token's staff id) and where (its store, when it names exactly
+    # one); None when not known, as for an import.
+    enrolled_by_staff: str | None = None
+    enrolled_store_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class Customer:
     identifiers: Identifiers
     account: Account
     enrolled_at: datetime
+    enrolled_by_staff: str | None = None
+    enrolled_store_id: str | None = None
 
 
 def _bounded(raw: str, field_path: FieldPath, what: str) -> str:

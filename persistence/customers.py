@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.accounts import Account
 from domain.customers import Customer, Identifiers
 from domain.errors import DuplicateCustomer
+from persistence.analytics.inbox import Counted, enqueue
 from persistence.base import table_of
 from persistence.models import CustomerRow
 from persistence.records import columns_of, record_of
@@ -42,6 +43,7 @@ class SqlAlchemyCustomerRepository:
         except IntegrityError:
             # Another enrolment took an identifier between the check and the insert.
             raise DuplicateCustomer("an identifier is taken by another customer") from None
+        await enqueue(self.session, Counted.ENROLMENT, [customer.id])
 
     async def lock_account(self, customer_id: str) -> Account | None:
         accounts = await self.lock_accounts([customer_id])

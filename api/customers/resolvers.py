@@ -32,6 +32,9 @@ class CustomerMutations:
         self, info: Info, input: EnrollCustomerInput
     ) -> EnrollCustomerPayload:
         context = info.context
-        command = input.to_command(context.now(), context.settings.default_phone_region)
+        store_id = None if context.principal is None else context.principal.only_store
+        command = input.to_command(
+            context.now(), context.settings.default_phone_region, context.actor(), store_id
+        )
         customer = await customers.enroll_customer(context.uow(), command)
         return EnrollCustomerPayload(customer=Customer.of(customer))

@@ -26,6 +26,7 @@ from domain.customers import (
 )
 from domain.errors import FieldPath, InvalidInput
 from domain.expiry import Expiring
+from domain.ledger import Actor
 from persistence.queries.points import transactions_page
 
 Normaliser = Callable[[str, FieldPath], str]
@@ -173,7 +174,10 @@ class EnrollCustomerInput:
     phone: str | None = None
     card_number: str | None = None
 
-    def to_command(self, now: datetime, phone_region: str | None) -> EnrollCustomer:
+    def to_command(
+        self, now: datetime, phone_region: str | None, enrolled_by: Actor, store_id: str | None
+    ) -> EnrollCustomer:
+        """The enrolment, by whom and in which store (from the token, never the input)."""
         identifiers = Identifiers(
             external_id=_maybe(self.external_id, normalise_external_id, "externalId"),
             email=_maybe(self.email, normalise_email, "email"),
@@ -184,7 +188,13 @@ class EnrollCustomerInput:
         )
         require_one_identifier(identifiers, ("input",))
         name = normalise_name(self.name, ("input", "name"))
-        return EnrollCustomer(name=name, identifiers=identifiers, enrolled_at=now)
+        return EnrollCustomer(
+            name=name,
+            identifiers=identifiers,
+            enrolled_at=now,
+            enrolled_by_staff=enrolled_by.staff_id,
+            enrolled_store_id=store_id,
+        )
 
 
 def _blank(value: str | None) -> bool:

@@ -21,6 +21,8 @@ async def enroll_customer(uow: UnitOfWork, cmd: EnrollCustomer) -> Customer:
         identifiers=cmd.identifiers,
         account=Account(customer_id, balance=0, balance_version=0, lifetime_earned=0),
         enrolled_at=cmd.enrolled_at,
+        enrolled_by_staff=cmd.enrolled_by_staff,
+        enrolled_store_id=cmd.enrolled_store_id,
     )
     async with uow:
         await uow.customers.add(customer)
