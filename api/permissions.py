@@ -37,6 +37,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Mutation.showOnDisplay": TILLS,
     "Mutation.clearDisplay": TILLS,
     "Mutation.checkout": TILLS,
+    "Mutation.recordGuestSale": TILLS,
     "Mutation.refundSale": MANAGERS,
     "Mutation.createEarningRule": ADMINS,
     "Mutation.updateEarningRule": ADMINS,

@@ -20,6 +20,7 @@ from api.campaigns.resolvers import CampaignMutations, CampaignQueries
 from api.customers.resolvers import CustomerMutations, CustomerQueries
 from api.displays.resolvers import DisplayMutations, DisplaySubscriptions
 from api.errors import MASKED_MESSAGE, client_extensions, should_mask
+from api.guests.resolvers import GuestMutations
 from api.limits import document_limits
 from api.points.resolvers import PointsMutations, PointsQueries, PointsSubscriptions
 from api.programme.resolvers import ProgrammeMutations, ProgrammeQueries
@@ -42,6 +43,7 @@ Mutation = merge_types(
         CustomerMutations,
         StoreMutations,
         PointsMutations,
+        GuestMutations,
         ProgrammeMutations,
         CampaignMutations,
         DisplayMutations,

@@ -9,7 +9,8 @@ statements per batch, not round trips per customer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -23,6 +24,11 @@ MAX_RECIPIENTS = 10_000
 MAX_AWARD_POINTS = 1_000_000
 MAX_REASON = 200
 MAX_CAMPAIGN_ID = 64
+MAX_HOLDOUT_PERCENT = 50
+# A recipient's place among HOLDOUT_BUCKETS, by a hash of the job and the customer: those
+# below percent * HOLDOUT_BUCKETS / 100 are held out. persistence/campaigns.py computes the
+# same in SQL on PostgreSQL; a test holds the two equal.
+HOLDOUT_BUCKETS = 10_000
 
 
 class BulkAwardStatus(StrEnum):
@@ -36,6 +42,8 @@ class RecipientStatus(StrEnum):
     PENDING = "PENDING"
     AWARDED = "AWARDED"
     FAILED = "FAILED"
+    # Kept out at random as the job's control group: never awarded, never a failure.
+    HOLDOUT = "HOLDOUT"
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class BulkAwardPoints:
     requested_at: datetime
     actor: Actor | None = None
     segment: Segment | None = None
+    holdout_percent: int = 0
 
     def __post_init__(self) -> None:
         if bool(self.customer_ids) == (self.segment is not None):
@@ -106,6 +115,10 @@ class BulkAwardPoints:
         }
         if self.segment is not None:
             request["segment"] = self.segment.as_request()
+        # Only when asked for: a request without a holdout keeps the fingerprint it had
+        # before holdouts existed.
+        if self.holdout_percent:
+            request["holdout_percent"] = self.holdout_percent
         return fingerprint("bulkAwardPoints", request)
 
 
@@ -130,6 +143,39 @@ def recipients(customer_ids: list[str], *, segment_given: bool = False) -> tuple
             ("input", "customerIds"),
         )
     return distinct
+
+
+def holdout_percent(percent: int | None) -> int:
+    """The share of the recipients kept out as a control group, in whole percent."""
+    if percent is None:
+        return 0
+    if not 0 <= percent <= MAX_HOLDOUT_PERCENT:
+        raise InvalidInput(
+            f"holdoutPercent must be between 0 and {MAX_HOLDOUT_PERCENT}",
+            ("input", "holdoutPercent"),
+        )
+    return percent
+
+
+def holdout_bucket(bulk_award_id: str, customer_id: str) -> int:
+    """Where a customer falls among HOLDOUT_BUCKETS for a job: random-looking, reproducible."""
+    digest = hashlib.sha256(f"{bulk_award_id}:{customer_id}".encode()).hexdigest()
+    return int(digest[:8], 16) % HOLDOUT_BUCKETS
+
+
+def holdout_threshold(percent: int) -> int:
+    """Buckets below this are held out."""
+    return percent * HOLDOUT_BUCKETS // 100
+
+
+def held_out(bulk_award_id: str, customer_ids: Iterable[str], percent: int) -> frozenset[str]:
+    """The customers a job with this holdout keeps out."""
+    threshold = holdout_threshold(percent)
+    return frozenset(
+        customer_id
+        for customer_id in customer_ids
+        if holdout_bucket(bulk_award_id, customer_id) < threshold
+    )
 
 
 def award_points(points: int) -> int:
@@ -170,6 +216,8 @@ class BulkAward:
     completed_at: datetime | None
     created_by: Actor | None = None
     reverses_id: str | None = None
+    holdout_percent: int = 0
+    holdout_customers: int = 0
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from domain.displays import Display
 from domain.errors import DomainError
 from domain.events import Event
 from domain.expiry import ExpiryKind
+from domain.guests import GuestSale, RecordGuestSale
 from domain.idempotency import StoredOutcome
 from domain.ledger import Actor, JournalEntry, PostedEntry
 from domain.points import RecordedSale
@@ -134,11 +135,17 @@ class BulkAwardRepository(Protocol):
         """Create the job under its idempotency key, or return the job holding the key
         and the fingerprint of the request that created it."""
 
-    async def add_recipients(self, bulk_award_id: str, customer_ids: Sequence[str]) -> None: ...
+    async def add_recipients(
+        self, bulk_award_id: str, customer_ids: Sequence[str], holdout: frozenset[str]
+    ) -> None:
+        """The listed customers as recipients, those in `holdout` held out."""
 
-    async def add_segment(self, bulk_award_id: str, segment: Segment) -> int:
-        """Add the segment's customers as recipients, set-based; returns how many, which
-        becomes the job's total."""
+    async def add_segment(
+        self, bulk_award_id: str, segment: Segment, holdout_percent: int
+    ) -> tuple[int, int]:
+        """Add the segment's customers as recipients, set-based, holding out those
+        domain.campaigns.held_out chooses; returns how many in all and how many held out,
+        which become the job's totals."""
 
     async def add_reversal_recipients(self, bulk_award_id: str, reversed_id: str) -> int:
         """The customers the reversed job awarded become this job's recipients; returns how
@@ -162,6 +169,12 @@ class BulkAwardRepository(Protocol):
     async def settle(self, progress: Mapping[str, tuple[int, int]], now: datetime) -> None:
         """Add a batch's (awarded, failed) to each job's progress; a job with no pending
         recipient left is completed."""
+
+
+class GuestSaleRepository(Protocol):
+    async def record(self, sale: RecordGuestSale, fingerprint: str) -> tuple[GuestSale, str]:
+        """Record the sale under its idempotency key, or find the sale holding the key; with
+        the fingerprint of the request that recorded it."""
 
 
 class ExpiryRepository(Protocol):
@@ -216,6 +229,9 @@ class UnitOfWork(Protocol):
 
     @property
     def expiry(self) -> ExpiryRepository: ...
+
+    @property
+    def guest_sales(self) -> GuestSaleRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

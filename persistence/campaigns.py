@@ -7,9 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
     Select,
     Subquery,
     bindparam,
+    case,
+    cast,
     exists,
     func,
     insert,
@@ -18,11 +22,22 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.campaigns import BulkAward, BulkAwardStatus, Recipient, RecipientStatus, Segment
+from domain.campaigns import (
+    HOLDOUT_BUCKETS,
+    BulkAward,
+    BulkAwardStatus,
+    Recipient,
+    RecipientStatus,
+    Segment,
+    held_out,
+    holdout_threshold,
+)
 from domain.errors import DomainError, InvalidInput
+from persistence.analytics.inbox import Counted, enqueue
 from persistence.base import table_of
 from persistence.database import insert_or_ignore
 from persistence.models import BulkAwardRecipientRow, BulkAwardRow, CustomerRow, SaleRow
@@ -53,48 +68,97 @@ class SqlAlchemyBulkAwardRepository:
         row = (await self.session.execute(query)).scalar_one()
         return bulk_award_of(row), row.fingerprint
 
-    async def add_recipients(self, bulk_award_id: str, customer_ids: Sequence[str]) -> None:
+    async def add_recipients(
+        self, bulk_award_id: str, customer_ids: Sequence[str], holdout: frozenset[str]
+    ) -> None:
         rows = [
             {
                 "bulk_award_id": bulk_award_id,
                 "customer_id": customer_id,
                 "position": position,
-                "status": RecipientStatus.PENDING.value,
+                "status": _status(customer_id in holdout),
             }
             for position, customer_id in enumerate(customer_ids)
         ]
         await self.session.execute(insert(BulkAwardRecipientRow), rows)
+        await enqueue(self.session, Counted.HOLDOUT, [bulk_award_id])
 
-    async def add_segment(self, bulk_award_id: str, segment: Segment) -> int:
+    async def add_segment(
+        self, bulk_award_id: str, segment: Segment, holdout_percent: int
+    ) -> tuple[int, int]:
         chosen = _segment_query(segment)
+        in_sql = self._is_postgresql and holdout_percent > 0
+        status = (
+            _holdout_status(bulk_award_id, chosen.c.id, holdout_percent)
+            if in_sql
+            else literal(RecipientStatus.PENDING.value)
+        )
         numbered = select(
             literal(bulk_award_id),
             chosen.c.id,
             func.row_number().over(order_by=chosen.c.id),
-            literal(RecipientStatus.PENDING.value),
+            status,
         )
-        return await self._add_recipients_from(bulk_award_id, numbered)
+        await self._insert_recipients(numbered)
+        if holdout_percent > 0 and not in_sql:
+            await self._hold_out(bulk_award_id, holdout_percent)
+        counts = await self._count_recipients(bulk_award_id)
+        await enqueue(self.session, Counted.HOLDOUT, [bulk_award_id])
+        return counts
 
-    async def _add_recipients_from(
-        self, bulk_award_id: str, recipients: Select[str, str, int, str]
-    ) -> int:
+    async def _insert_recipients(self, recipients: Select[str, str, int, str]) -> None:
         await self.session.execute(
             insert(BulkAwardRecipientRow).from_select(
                 ["bulk_award_id", "customer_id", "position", "status"], recipients
             )
         )
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+        if self._is_postgresql:
             # Fresh statistics, so batches use the index of pending recipients at once.
             await self.session.execute(text("ANALYZE bulk_award_recipients"))
-        total = await self.session.scalar(
-            select(func.count()).where(BulkAwardRecipientRow.bulk_award_id == bulk_award_id)
+
+    async def _hold_out(self, bulk_award_id: str, holdout_percent: int) -> None:
+        """Without the hash in SQL (SQLite): the job's recipients read, decided here, and
+        the held out marked by key."""
+        listed = await self.session.scalars(
+            select(BulkAwardRecipientRow.customer_id).where(
+                BulkAwardRecipientRow.bulk_award_id == bulk_award_id
+            )
         )
+        chosen = held_out(bulk_award_id, listed, holdout_percent)
+        if not chosen:
+            return
+        table = table_of(BulkAwardRecipientRow)
+        statement = (
+            update(table)
+            .where(
+                table.c.bulk_award_id == bindparam("key_job"),
+                table.c.customer_id == bindparam("key_customer"),
+            )
+            .values(status=RecipientStatus.HOLDOUT.value)
+        )
+        keys = [{"key_job": bulk_award_id, "key_customer": customer} for customer in chosen]
+        await self.session.execute(statement, keys)
+
+    async def _count_recipients(self, bulk_award_id: str) -> tuple[int, int]:
+        """The job's recipients and, of them, those held out, stored on the job."""
+        recipients = BulkAwardRecipientRow
+        holdout = func.count().filter(recipients.status == RecipientStatus.HOLDOUT.value)
+        row = (
+            await self.session.execute(
+                select(func.count(), holdout).where(recipients.bulk_award_id == bulk_award_id)
+            )
+        ).one()
+        total, held = int(row[0] or 0), int(row[1] or 0)
         await self.session.execute(
             update(BulkAwardRow)
             .where(BulkAwardRow.id == bulk_award_id)
-            .values(total_customers=total)
+            .values(total_customers=total, holdout_customers=held)
         )
-        return int(total or 0)
+        return total, held
+
+    @property
+    def _is_postgresql(self) -> bool:
+        return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
 
     async def add_reversal_recipients(self, bulk_award_id: str, reversed_id: str) -> int:
         awarded = select(
@@ -106,7 +170,9 @@ class SqlAlchemyBulkAwardRepository:
             BulkAwardRecipientRow.bulk_award_id == reversed_id,
             BulkAwardRecipientRow.status == RecipientStatus.AWARDED.value,
         )
-        return await self._add_recipients_from(bulk_award_id, awarded)
+        await self._insert_recipients(awarded)
+        total, _ = await self._count_recipients(bulk_award_id)
+        return total
 
     async def reversed_entries(self, batch: Sequence[Recipient]) -> dict[Recipient, int]:
         jobs = {recipient.bulk_award_id for recipient in batch}
@@ -215,6 +281,25 @@ class SqlAlchemyBulkAwardRepository:
                 .where(job.c.id == bulk_award_id)
                 .values(status=BulkAwardStatus.COMPLETED.value, completed_at=now)
             )
+
+
+def _status(held: bool) -> str:
+    return (RecipientStatus.HOLDOUT if held else RecipientStatus.PENDING).value
+
+
+def _holdout_status(
+    bulk_award_id: str, customer_id: ColumnElement[str], holdout_percent: int
+) -> ColumnElement[str]:
+    """domain.campaigns.holdout_bucket in PostgreSQL's SQL: the first 32 bits of the
+    SHA-256 of "<job>:<customer>", modulo the buckets, compared with the threshold."""
+    keyed = func.convert_to(literal(f"{bulk_award_id}:") + customer_id, literal("UTF8"))
+    digest = func.encode(func.sha256(keyed), literal("hex"))
+    first_bits = cast(cast(literal("x") + func.substr(digest, 1, 8), BIT(32)), BigInteger)
+    bucket = first_bits % HOLDOUT_BUCKETS
+    return case(
+        (bucket < holdout_threshold(holdout_percent), RecipientStatus.HOLDOUT.value),
+        else_=RecipientStatus.PENDING.value,
+    )
 
 
 def _segment_query(segment: Segment) -> Subquery:

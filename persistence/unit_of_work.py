@@ -17,6 +17,7 @@ from persistence.customers import SqlAlchemyCustomerRepository
 from persistence.database import Database
 from persistence.displays import SqlAlchemyDisplayRepository
 from persistence.expiry import SqlAlchemyExpiryRepository
+from persistence.guests import SqlAlchemyGuestSaleRepository
 from persistence.idempotency import SqlAlchemyIdempotencyRepository
 from persistence.journal import SqlAlchemyJournalRepository
 from persistence.points import SqlAlchemyRedemptionRepository, SqlAlchemySaleRepository
@@ -62,6 +63,7 @@ class SqlAlchemyUnitOfWork:
         self.bulk_awards = SqlAlchemyBulkAwardRepository(session)
         self.displays = SqlAlchemyDisplayRepository(session)
         self.expiry = SqlAlchemyExpiryRepository(session)
+        self.guest_sales = SqlAlchemyGuestSaleRepository(session)
 
     async def __aexit__(
         self,

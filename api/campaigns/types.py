@@ -62,6 +62,12 @@ class BulkAwardInput:
     segment: CustomerSegmentInput | None = strawberry.field(
         default=None, description="Instead of customerIds, for large awards."
     )
+    holdout_percent: int | None = strawberry.field(
+        default=0,
+        description=f"Keep this share (0 to {campaigns.MAX_HOLDOUT_PERCENT} percent) of the "
+        "recipients out at random, as a control group: they are listed as HOLDOUT and get "
+        "nothing.",
+    )
 
     def to_command(self, now: datetime, actor: Actor) -> campaigns.BulkAwardPoints:
         segment = None if self.segment is None else self.segment.to_segment()
@@ -77,6 +83,7 @@ class BulkAwardInput:
             ),
             requested_at=now,
             actor=actor,
+            holdout_percent=campaigns.holdout_percent(self.holdout_percent),
         )
 
 
@@ -110,9 +117,17 @@ class BulkAward:
     points: int
     reason: str
     campaign_id: strawberry.ID | None
-    total_customers: int
+    total_customers: int = strawberry.field(
+        description="Customers listed or in the segment, those held out included."
+    )
     awarded_customers: int
     failed_customers: int
+    holdout_percent: int = strawberry.field(
+        description="The share of the recipients asked to be held out, in percent."
+    )
+    holdout_customers: int = strawberry.field(
+        description="Recipients held out as the control group: never awarded, never failed."
+    )
     created_at: datetime
     completed_at: datetime | None
     reverses_bulk_award_id: strawberry.ID | None = strawberry.field(
@@ -142,6 +157,8 @@ class BulkAward:
             total_customers=job.total_customers,
             awarded_customers=job.awarded_customers,
             failed_customers=job.failed_customers,
+            holdout_percent=job.holdout_percent,
+            holdout_customers=job.holdout_customers,
             created_at=job.created_at,
             completed_at=job.completed_at,
             reverses_bulk_award_id=None

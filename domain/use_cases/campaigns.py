@@ -15,6 +15,7 @@ from domain.campaigns import (
     ReverseBulkAward,
     Segment,
     award_batch,
+    held_out,
 )
 from domain.errors import IdempotencyKeyReused, InvalidInput
 from domain.events import BalanceChanged
@@ -22,9 +23,12 @@ from domain.ports import UnitOfWork
 
 
 async def bulk_award_points(uow: UnitOfWork, cmd: BulkAwardPoints) -> BulkAward:
-    """Record the job and its recipients; a worker awards them (award_next_batch)."""
+    """Record the job and its recipients, some held out when asked; a worker awards the
+    others (award_next_batch)."""
+    job_id = str(uuid.uuid4())
+    holdout = held_out(job_id, cmd.customer_ids, cmd.holdout_percent)
     job = BulkAward(
-        id=str(uuid.uuid4()),
+        id=job_id,
         idempotency_key=cmd.idempotency_key,
         status=BulkAwardStatus.PENDING,
         points=cmd.points,
@@ -36,24 +40,35 @@ async def bulk_award_points(uow: UnitOfWork, cmd: BulkAwardPoints) -> BulkAward:
         created_at=cmd.requested_at,
         completed_at=None,
         created_by=cmd.actor,
+        holdout_percent=cmd.holdout_percent,
+        holdout_customers=len(holdout),
     )
     async with uow:
         previous = await uow.bulk_awards.claim(job, cmd.fingerprint())
         if previous is not None:
             return _same_job(*previous, fingerprint=cmd.fingerprint())
         if cmd.segment is None:
-            await uow.bulk_awards.add_recipients(job.id, cmd.customer_ids)
+            await uow.bulk_awards.add_recipients(job.id, cmd.customer_ids, holdout)
         else:
-            job = replace(job, total_customers=await _add_segment(uow, job, cmd.segment))
+            job = await _add_segment(uow, job, cmd.segment)
+        job = await _settled_if_all_held_out(uow, job)
         await uow.commit()
     return job
 
 
-async def _add_segment(uow: UnitOfWork, job: BulkAward, segment: Segment) -> int:
-    total = await uow.bulk_awards.add_segment(job.id, segment)
+async def _add_segment(uow: UnitOfWork, job: BulkAward, segment: Segment) -> BulkAward:
+    total, holdout = await uow.bulk_awards.add_segment(job.id, segment, job.holdout_percent)
     if total == 0:
         raise InvalidInput("the segment matches no customer", ("input", "segment"))
-    return total
+    return replace(job, total_customers=total, holdout_customers=holdout)
+
+
+async def _settled_if_all_held_out(uow: UnitOfWork, job: BulkAward) -> BulkAward:
+    """A job whose every recipient is held out has nothing for a worker: it completes now."""
+    if job.holdout_customers < job.total_customers:
+        return job
+    await uow.bulk_awards.settle({job.id: (0, 0)}, job.created_at)
+    return replace(job, status=BulkAwardStatus.COMPLETED, completed_at=job.created_at)
 
 
 def _same_job(job: BulkAward, stored_fingerprint: str, *, fingerprint: str) -> BulkAward:
@@ -129,6 +144,9 @@ def _reversal_job(cmd: ReverseBulkAward, original: BulkAward | None) -> BulkAwar
         completed_at=None,
         created_by=cmd.actor,
         reverses_id=original.id,
+        # A reversal takes back from those awarded; the original's holdout is not its own.
+        holdout_percent=0,
+        holdout_customers=0,
     )
 
 

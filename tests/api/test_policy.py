@@ -106,6 +106,11 @@ SAMPLES: dict[str, Sample] = {
         "{ userErrors { code } } }",
         {"lines": LINES},
     ),
+    "Mutation.recordGuestSale": Sample(
+        "mutation($key: String!, $lines: [SaleLineInput!]!) { recordGuestSale(input: "
+        '{idempotencyKey: $key, storeId: "S1", lines: $lines}) { userErrors { code } } }',
+        {"lines": LINES},
+    ),
     "Mutation.refundSale": Sample(
         "mutation($key: String!) { refundSale(input: "
         '{idempotencyKey: $key, storeId: "S1", transactionId: "1"}) { userErrors { code } } }',

@@ -1,0 +1,1 @@
+"""Guest sales: a till records the sale of a shopper who is not a member."""
