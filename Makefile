@@ -36,6 +36,7 @@ test: dev
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 	$(BIN)/python $(CONTRACT) schema.graphql
+	$(BIN)/python $(CONTRACT) schema.graphql ../shared/api/analytics.graphql
 	$(BIN)/pytest -q
 
 lint: dev

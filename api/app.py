@@ -65,7 +65,7 @@ def _background_work(services: Services) -> list[Coroutine[Any, Any, None]]:
     settings = services.settings
     work = [services.broker.run()]
     if settings.run_jobs:
-        work += [services.worker.run(), services.relay.run()]
+        work += [services.worker.run(), services.relay.run(), services.rollups.run()]
         if settings.points_expiry != "never":
             work.append(services.expiry.run())
     return work

@@ -27,6 +27,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Query.rewards": EVERYONE,
     "Query.stores": EVERYONE,
     "Query.bulkAward": MANAGERS,
+    "Query.analytics": MANAGERS,
     "Mutation.createStore": ADMINS,
     "Mutation.enrollCustomer": TILLS,
     "Mutation.earnPoints": TILLS,
@@ -49,6 +50,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Subscription.balanceChanged": EVERYONE,
     "Subscription.storeTransactions": EVERYONE,
     "Subscription.terminalDisplay": EVERYONE,
+    "Subscription.storeTiles": TILLS,
 }
 
 

@@ -16,6 +16,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from api.analytics.resolvers import AnalyticsQueries, AnalyticsSubscriptions
 from api.campaigns.resolvers import CampaignMutations, CampaignQueries
 from api.customers.resolvers import CustomerMutations, CustomerQueries
 from api.displays.resolvers import DisplayMutations, DisplaySubscriptions
@@ -35,7 +36,15 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 # Each feature's fields, merged into the root types (features in the order a till meets them).
 Query = merge_types(
-    "Query", (CustomerQueries, StoreQueries, PointsQueries, ProgrammeQueries, CampaignQueries)
+    "Query",
+    (
+        CustomerQueries,
+        StoreQueries,
+        PointsQueries,
+        ProgrammeQueries,
+        CampaignQueries,
+        AnalyticsQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -49,7 +58,9 @@ Mutation = merge_types(
         DisplayMutations,
     ),
 )
-Subscription = merge_types("Subscription", (PointsSubscriptions, DisplaySubscriptions))
+Subscription = merge_types(
+    "Subscription", (PointsSubscriptions, DisplaySubscriptions, AnalyticsSubscriptions)
+)
 
 
 def _masked_errors() -> MaskErrors:

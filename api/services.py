@@ -15,12 +15,14 @@ from api.rate_limit import RateLimits
 from api.settings import Settings
 from domain.expiry import ExpiryKind, ExpiryPolicy
 from domain.programme import Terms
+from persistence.analytics.tally import Zones
 from persistence.database import Database
 from subscriptions.broker import Broker, InProcessBroker, RedisBroker
 from subscriptions.hub import Hub
 from workers.campaigns import BulkAwardWorker
 from workers.expiry import ExpiryWorker
 from workers.outbox import OutboxRelay
+from workers.rollups import RollupWorker
 
 
 def utc_now() -> datetime:
@@ -48,16 +50,27 @@ class Services:
     worker: BulkAwardWorker
     relay: OutboxRelay
     expiry: ExpiryWorker
+    rollups: RollupWorker
+    # Where analytics are read: a read replica, or the primary itself.
+    analytics_database: Database
     tokens: TokenIssuer
     rate_limits: RateLimits
     clock: Callable[[], datetime] = utc_now
 
 
-def database_for(settings: Settings) -> Database:
+def database_for(settings: Settings, url: str | None = None) -> Database:
     options: dict[str, Any] = {}
     if not settings.is_embedded:
         options = {"pool_size": settings.database_pool_size, "pool_pre_ping": True}
-    return Database(settings.database_url, **options)
+    return Database(url or settings.database_url, **options)
+
+
+def analytics_database_for(settings: Settings, primary: Database) -> Database:
+    """A replica when LOYALTY_ANALYTICS_DATABASE_URL names one; else the primary."""
+    replica = settings.analytics_database_url
+    if replica is None or replica == settings.database_url:
+        return primary
+    return database_for(settings, replica)
 
 
 def broker_for(settings: Settings, hub: Hub) -> Broker:
@@ -106,6 +119,15 @@ def build_services(settings: Settings) -> Services:
             batch_size=settings.expiry_batch_size,
             interval_seconds=settings.expiry_interval_seconds,
         ),
+        rollups=RollupWorker(
+            database,
+            broker,
+            utc_now,
+            zones=Zones(settings.kept_time_zones),
+            poll_seconds=settings.rollup_poll_seconds,
+            batch_size=settings.rollup_batch_size,
+        ),
+        analytics_database=analytics_database_for(settings, database),
         tokens=tokens,
         rate_limits=RateLimits.of(settings, tokens),
     )
@@ -113,4 +135,6 @@ def build_services(settings: Settings) -> Services:
 
 async def close_services(services: Services) -> None:
     await services.broker.close()
+    if services.analytics_database is not services.database:
+        await services.analytics_database.dispose()
     await services.database.dispose()

@@ -23,4 +23,11 @@ class DisplayChanged:
     version: int
 
 
-Event = BalanceChanged | DisplayChanged
+@dataclass(frozen=True)
+class TilesChanged:
+    """Today's figures of a store changed (the rollups counted new movements there)."""
+
+    store_id: str
+
+
+Event = BalanceChanged | DisplayChanged | TilesChanged

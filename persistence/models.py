@@ -298,6 +298,9 @@ class BulkAwardRecipientRow(Base):
             postgresql_where=text("status = 'PENDING'"),
             sqlite_where=text("status = 'PENDING'"),
         ),
+        # Analytics: the campaigns a customer is in, and the job an award entry belongs to.
+        Index("ix_bulk_award_recipients_customer_id", "customer_id"),
+        Index("ix_bulk_award_recipients_entry_id", "entry_id"),
     )
 
     bulk_award_id: Mapped[str] = mapped_column(ForeignKey("bulk_awards.id"), primary_key=True)
@@ -416,6 +419,7 @@ class RollupTotalsRow(Base):
     scope: Mapped[str] = mapped_column(String(32))
     sales: Mapped[int] = mapped_column(BigInteger, server_default="0")
     sales_with_redemption: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    checkouts: Mapped[int] = mapped_column(BigInteger, server_default="0")
     points_earned: Mapped[int] = mapped_column(BigInteger, server_default="0")
     points_awarded: Mapped[int] = mapped_column(BigInteger, server_default="0")
     points_redeemed: Mapped[int] = mapped_column(BigInteger, server_default="0")
@@ -572,6 +576,35 @@ class RollupCampaignSaleRow(Base):
     holdout: Mapped[bool]
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revenue: Mapped[Decimal] = mapped_column(Money)
+
+
+class RollupCustomerRow(Base):
+    """A customer's history as the lifetime-value figures count it (programme-wide)."""
+
+    __tablename__ = "rollup_customers"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sales: Mapped[int] = mapped_column(BigInteger)
+    revenue: Mapped[Decimal] = mapped_column(Money)
+    points_earned: Mapped[int] = mapped_column(BigInteger)
+    points_redeemed: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupSegmentRow(Base):
+    """Sums over the customers of one participation segment (see domain.analytics)."""
+
+    __tablename__ = "rollup_segments"
+
+    participation: Mapped[str] = mapped_column(String(16), primary_key=True)
+    customers: Mapped[int] = mapped_column(BigInteger)
+    sales: Mapped[int] = mapped_column(BigInteger)
+    revenue: Mapped[Decimal] = mapped_column(Money)
+    repeaters: Mapped[int] = mapped_column(BigInteger)
+    x: Mapped[Decimal] = mapped_column(ExactPoints)
+    y: Mapped[Decimal] = mapped_column(ExactPoints)
+    xx: Mapped[Decimal] = mapped_column(ExactPoints)
+    yy: Mapped[Decimal] = mapped_column(ExactPoints)
+    xy: Mapped[Decimal] = mapped_column(ExactPoints)
 
 
 class RollupCampaignSpendRow(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.events import BalanceChanged, Event
+from domain.events import BalanceChanged, Event, TilesChanged
 
 
 def balance_changes(prefix: str) -> str:
@@ -24,8 +24,15 @@ def terminal_topic(terminal_id: str) -> str:
     return f"terminal:{terminal_id}"
 
 
+def tiles_topic(store_id: str) -> str:
+    """Today's figures of one store, as the rollups count them."""
+    return f"tiles:{store_id}"
+
+
 def topics_of(event: Event) -> tuple[str, ...]:
     """Every topic an event is delivered to."""
+    if isinstance(event, TilesChanged):
+        return (tiles_topic(event.store_id),)
     if not isinstance(event, BalanceChanged):
         return (terminal_topic(event.terminal_id),)
     entry = event.posted.entry

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from domain.events import BalanceChanged, DisplayChanged, Event
+from domain.events import BalanceChanged, DisplayChanged, Event, TilesChanged
 from domain.ledger import (
     Actor,
     JournalEntry,
@@ -28,6 +28,8 @@ from domain.ledger import (
 def to_json(event: Event) -> bytes:
     if isinstance(event, DisplayChanged):
         return orjson.dumps({"type": "display", "display": event})
+    if isinstance(event, TilesChanged):
+        return orjson.dumps({"type": "tiles", "tiles": event})
     return orjson.dumps({"type": "balance", "posted": event.posted})
 
 
@@ -36,6 +38,8 @@ def from_json(text: str | bytes) -> Event:
     kind = body.get("type")
     if kind == "display":
         return DisplayChanged(**body["display"])
+    if kind == "tiles":
+        return TilesChanged(**body["tiles"])
     if kind != "balance":
         raise ValueError(f"unknown message type {kind!r}")
     return BalanceChanged(_posted(body["posted"]))
@@ -46,6 +50,7 @@ def _posted(body: dict[str, Any]) -> PostedEntry:
     actor = movement["actor"]
     movement = movement | {
         "occurred_at": datetime.fromisoformat(movement["occurred_at"]),
+        "recorded_at": _time_or_none(movement.get("recorded_at")),
         "actor": None if actor is None else Actor(**actor),
     }
     posted = entry | {
@@ -54,3 +59,7 @@ def _posted(body: dict[str, Any]) -> PostedEntry:
         "movement": Movement(**movement),
     }
     return PostedEntry(body["id"], JournalEntry(**posted))
+
+
+def _time_or_none(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)

@@ -20,10 +20,14 @@ def category_rate(category: str, rate: str) -> EarningRule:
 
 
 async def add_rule(
-    database: Database, rule: EarningRule, rule_id: str | None = None
+    database: Database,
+    rule: EarningRule,
+    rule_id: str | None = None,
+    saved_at: datetime | None = None,
 ) -> EarningRule:
-    """Version 1 of a new rule, or (with `rule_id`) the next version of that rule."""
-    command = SaveEarningRule(rule_id, rule, datetime.now(UTC), None)
+    """Version 1 of a new rule, or (with `rule_id`) the next version of that rule, saved now
+    unless said (a sale earns by the versions saved by the time it happened)."""
+    command = SaveEarningRule(rule_id, rule, saved_at or datetime.now(UTC), None)
     return (await programme.save_earning_rule(uow(database), command)).rule
 
 

@@ -211,7 +211,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     async def _set_category_rates(self) -> None:
         for category, rate in CATEGORY_RATES.items():
-            await add_rule(self.database, category_rate(category, str(rate)))
+            rule = category_rate(category, str(rate))
+            await add_rule(self.database, rule, saved_at=START - timedelta(days=1))
 
     @precondition(lambda self: len(self.model) < MAX_CUSTOMERS)  # few, each used a lot
     @rule(target=customers)
