@@ -16,6 +16,9 @@ from api.auth import GRANTABLE_RIGHTS, Role, TokenIssuer, parse_ttl
 from api.settings import Settings
 from persistence.migrate import upgrade_to_head
 
+# Inbox rows a rebuild counts per transaction.
+REBUILD_BATCH = 20_000
+
 
 def serve(settings: Settings, arguments: argparse.Namespace) -> int:
     from api.app import create_app  # noqa: PLC0415  (import the app only to serve it)
@@ -59,6 +62,47 @@ async def expire_due_points(settings: Settings) -> int:
         listener.cancel()
         await asyncio.gather(listener, return_exceptions=True)
         await close_services(services)
+
+
+def rebuild_rollups(settings: Settings, arguments: argparse.Namespace) -> int:
+    try:
+        asyncio.run(count_rollups(settings, resume=arguments.resume))
+    except KeyboardInterrupt:
+        # The batch under way rolled back; every batch before it is counted and committed.
+        sys.stdout.write("Stopped; `loyalty rebuild-rollups --resume` counts the rest.\n")
+        return 130
+    return 0
+
+
+async def count_rollups(settings: Settings, *, resume: bool) -> int:
+    """Empty the rollups and count everything again from the raw rows (or, with resume,
+    count what an interrupted rebuild left), showing progress; Ctrl-C stops after a batch."""
+    from rich.progress import (  # noqa: PLC0415
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from api.services import build_services, close_services  # noqa: PLC0415
+    from persistence.analytics.rebuild import reset_rollups, waiting  # noqa: PLC0415
+
+    services = build_services(settings)
+    worker = services.rollups
+    worker.batch_size = max(worker.batch_size, REBUILD_BATCH)
+    counted = 0
+    try:
+        total = await (waiting(services.database) if resume else reset_rollups(services.database))
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        with Progress(*columns, TimeRemainingColumn()) as progress:
+            task = progress.add_task("counting into the rollups", total=total)
+            while rows := await worker.count_once():
+                counted += rows
+                progress.advance(task, rows)
+    finally:
+        await close_services(services)
+    return counted
 
 
 def token(settings: Settings, arguments: argparse.Namespace) -> int:
@@ -114,6 +158,13 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "expire", help="expire due points now (each server also does it on its schedule)"
     ).set_defaults(run=expire)
+    rebuild = commands.add_parser(
+        "rebuild-rollups", help="count the analytics rollups again from the journal and sales"
+    )
+    rebuild.add_argument(
+        "--resume", action="store_true", help="only count what an interrupted rebuild left"
+    )
+    rebuild.set_defaults(run=rebuild_rollups)
     _token_parser(commands)
     return root
 
