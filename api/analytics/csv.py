@@ -70,14 +70,12 @@ class Table:
             selection = "{ " + name + " " + selection + " }"
         return f"query($range: AnalyticsRange!) {{ analytics(range: $range) {selection} }}"
 
-    def rows(self, analytics: Mapping[str, Any]) -> list[dict[str, Any]]:
+    def of(self, analytics: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        """The header and the rows."""
         found: Any = analytics
         for name in self.path:
             found = found[name]
-        return list(found)
-
-    def columns(self, rows: list[dict[str, Any]]) -> list[str]:
-        return self.fields.split()
+        return self.fields.split(), list(found)
 
 
 @dataclass(frozen=True)
@@ -85,17 +83,12 @@ class CohortTable(Table):
     """A cohort's list fields spread over columns active0.., rates0.. (months after
     enrolment), so that the CSV reads as the triangle the dashboard shows."""
 
-    def columns(self, rows: list[dict[str, Any]]) -> list[str]:
-        months = max((len(row["active"]) for row in rows), default=0)
-        return [
-            "month",
-            "customers",
-            *(f"active{k}" for k in range(months)),
-            *(f"rates{k}" for k in range(months)),
-        ]
-
-    def rows(self, analytics: Mapping[str, Any]) -> list[dict[str, Any]]:
-        return [_spread(cohort) for cohort in super().rows(analytics)]
+    def of(self, analytics: Mapping[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
+        _, cohorts = super().of(analytics)
+        months = range(max((len(cohort["active"]) for cohort in cohorts), default=0))
+        header = ["month", "customers", *(f"active{k}" for k in months)]
+        header += [f"rates{k}" for k in months]
+        return header, [_spread(cohort) for cohort in cohorts]
 
 
 TABLES: dict[str, Table] = {
@@ -132,10 +125,10 @@ def analytics_csv(view: GraphQLView) -> Callable[[Request], Awaitable[Response]]
             result = await view.schema.execute(
                 table.query(), variable_values=variables, context_value=context
             )
-            rows = table.rows(_analytics(result))
+            header, rows = table.of(_analytics(result))
         except Refusal as refusal:
             return refusal.response()
-        return _csv_response(table.columns(rows), rows, _filename(request, variables))
+        return _csv_response(header, rows, _filename(request, variables))
 
     return endpoint
 
