@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
 
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
 from api.auth import Role, TokenIssuer
-from api.services import database_for
+from api.demo_history import HISTORY_DAYS, seed_history
+from api.services import build_services, close_services, database_for
 from api.settings import Settings
 from domain.customers import EnrollCustomer, Identifiers
 from domain.programme import SaveEarningRule, SaveReward
@@ -113,11 +115,30 @@ async def seed_if_empty(settings: Settings, out: TextIO) -> None:
             out.write("Database has data already; no demo seeded.\n")
         else:
             await _seed(database)
+            await _seed_history(settings, database)
             out.write(HOW_TO_TRY.format(host=settings.host, port=settings.port))
     finally:
         await database.dispose()
     if not settings.is_production:
         _write_tokens(settings, out)
+
+
+async def _seed_history(settings: Settings, database: Database) -> None:
+    """Months of sales for the dashboard, counted into the rollups before the server starts."""
+    services = build_services(settings)
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as bar:
+            days = bar.add_task("demo history (days)", total=HISTORY_DAYS)
+            await seed_history(
+                database,
+                services.terms,
+                datetime.now(UTC),
+                lambda done: bar.update(days, completed=done),
+            )
+            bar.add_task("counted into the analytics rollups", total=1)
+            await services.rollups.drain()
+    finally:
+        await close_services(services)
 
 
 def _write_tokens(settings: Settings, out: TextIO) -> None:
@@ -150,8 +171,10 @@ async def _seed(database: Database) -> None:
     for name, identifiers in CUSTOMERS:
         command = EnrollCustomer(name=name, identifiers=identifiers, enrolled_at=now)
         await customers.enroll_customer(SqlAlchemyUnitOfWork(database, broker), command)
+    # The rules are as old as the demo's history, so its sales earn by them.
+    since = now - timedelta(days=HISTORY_DAYS + 1)
     for rule in RULES:
-        save = SaveEarningRule(None, rule, now, None)
+        save = SaveEarningRule(None, rule, since, None)
         await programme.save_earning_rule(SqlAlchemyUnitOfWork(database, broker), save)
     for reward in REWARDS:
         add = SaveReward(reward, creating=True, saved_at=now)

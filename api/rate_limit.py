@@ -25,6 +25,8 @@ from api.settings import Settings
 logger = logging.getLogger(__name__)
 
 LIMITED_PATHS = ("/graphql",)
+# The dashboard's CSV downloads run the whole analytics query: counted like GraphQL.
+LIMITED_PREFIXES = ("/dashboard/",)
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,19 @@ class RateLimits:
         return self.per_token, f"token:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
 
 
+def _limited(path: str) -> bool:
+    return path in LIMITED_PATHS or path.startswith(LIMITED_PREFIXES)
+
+
 class RateLimitMiddleware:
-    """Counts every GraphQL request and WebSocket connection; 429 past the limit."""
+    """Counts every GraphQL request, WebSocket connection and CSV download; 429 past the
+    limit."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] not in LIMITED_PATHS:
+        if scope["type"] not in ("http", "websocket") or not _limited(scope["path"]):
             await self.app(scope, receive, send)
             return
         limits: RateLimits = scope["app"].state.services.rate_limits

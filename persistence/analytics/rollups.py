@@ -106,8 +106,10 @@ async def count_batch(session: AsyncSession, zones: Zones, limit: int) -> BatchC
     await _count_campaign_sales(session, sales)
     for job in refs[Counted.HOLDOUT]:
         await _backfill_campaign(session, job)
+    counted = [row.id for row in inbox]
     await session.execute(
-        delete(AnalyticsInboxRow).where(AnalyticsInboxRow.id.in_([row.id for row in inbox]))
+        delete(AnalyticsInboxRow).where(AnalyticsInboxRow.id.in_(counted)),
+        execution_options={"synchronize_session": False},
     )
     stores = frozenset(str(key[3]) for key in tally.totals if key[3] != "*")
     return BatchCounted(len(inbox), stores)
