@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import func, select
 
 from api.auth import Role, TokenIssuer
-from api.demo_history import HISTORY_DAYS, seed_history
+from api.demo_history import seed_history
 from api.services import build_services, close_services, database_for
 from api.settings import Settings
 from domain.customers import EnrollCustomer, Identifiers
@@ -114,8 +114,9 @@ async def seed_if_empty(settings: Settings, out: TextIO) -> None:
         if await _has_stores(database):
             out.write("Database has data already; no demo seeded.\n")
         else:
-            await _seed(database)
-            await _seed_history(settings, database)
+            await _seed(database, settings.demo_history_days)
+            if settings.demo_history_days:
+                await _seed_history(settings, database)
             out.write(HOW_TO_TRY.format(host=settings.host, port=settings.port))
     finally:
         await database.dispose()
@@ -128,15 +129,18 @@ async def _seed_history(settings: Settings, database: Database) -> None:
     services = build_services(settings)
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()) as bar:
-            days = bar.add_task("demo history (days)", total=HISTORY_DAYS)
+            days = settings.demo_history_days
+            written = bar.add_task("demo history (days)", total=days)
             await seed_history(
                 database,
                 services.terms,
                 datetime.now(UTC),
-                lambda done: bar.update(days, completed=done),
+                days,
+                lambda done: bar.update(written, completed=done),
             )
-            bar.add_task("counted into the analytics rollups", total=1)
+            counted = bar.add_task("counted into the analytics rollups", total=1)
             await services.rollups.drain()
+            bar.update(counted, completed=1)
     finally:
         await close_services(services)
 
@@ -163,7 +167,7 @@ async def _has_stores(database: Database) -> bool:
         return bool(await session.scalar(select(func.count()).select_from(StoreRow)))
 
 
-async def _seed(database: Database) -> None:
+async def _seed(database: Database, history_days: int) -> None:
     broker = InProcessBroker(Hub())
     now = datetime.now(UTC)
     for code, name in STORES:
@@ -172,7 +176,7 @@ async def _seed(database: Database) -> None:
         command = EnrollCustomer(name=name, identifiers=identifiers, enrolled_at=now)
         await customers.enroll_customer(SqlAlchemyUnitOfWork(database, broker), command)
     # The rules are as old as the demo's history, so its sales earn by them.
-    since = now - timedelta(days=HISTORY_DAYS + 1)
+    since = now - timedelta(days=history_days + 1)
     for rule in RULES:
         save = SaveEarningRule(None, rule, since, None)
         await programme.save_earning_rule(SqlAlchemyUnitOfWork(database, broker), save)

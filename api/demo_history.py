@@ -32,7 +32,6 @@ from subscriptions.hub import Hub
 from workers.campaigns import BulkAwardWorker
 from workers.expiry import ExpiryWorker
 
-HISTORY_DAYS = 91
 HISTORY_CUSTOMERS = 200
 BASKETS = (
     (
@@ -65,19 +64,20 @@ class History:
     database: Database
     terms: Terms
     now: datetime
+    days: int
     rng: random.Random
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.database, InProcessBroker(Hub()))
 
     def day(self, index: int) -> datetime:
-        start = (self.now - timedelta(days=HISTORY_DAYS)).replace(
+        start = (self.now - timedelta(days=self.days)).replace(
             hour=8, minute=0, second=0, microsecond=0
         )
         return start + timedelta(days=index, minutes=self.rng.randrange(12 * 60))
 
     async def customer(self, index: int) -> str:
-        enrolled = self.day(self.rng.randrange(HISTORY_DAYS - 5))
+        enrolled = self.day(self.rng.randrange(max(1, self.days - 5)))
         store = self.rng.choice(tuple(STAFF))
         command = EnrollCustomer(
             name=f"Shopper {index:03d}",
@@ -107,7 +107,7 @@ class History:
                 moved = await points.earn_points(self.uow(), EarnPoints(**common), self.terms)
                 return moved.posted.id
             # The tills get quicker over the months: the dashboard's reduction shows it.
-            seconds = self.rng.lognormvariate(3.8 - day / HISTORY_DAYS * 0.5, 0.4)
+            seconds = self.rng.lognormvariate(3.8 - day / self.days * 0.5, 0.4)
             started = when - timedelta(seconds=seconds)
             reward = self.rng.choice(REWARDS) if self.rng.random() < 0.3 else None
             checkout = Checkout(**common, reward_id=reward, started_at=started)
@@ -158,14 +158,15 @@ class History:
 
 
 async def seed_history(
-    database: Database, terms: Terms, now: datetime, progress: Callable[[int], None]
+    database: Database, terms: Terms, now: datetime, days: int, progress: Callable[[int], None]
 ) -> None:
-    """HISTORY_DAYS of a chain's life, ending now; `progress` hears of each day written."""
-    history = History(database, terms, now, random.Random(2026))  # noqa: S311 (demo data)
-    shoppers = [await history.customer(index) for index in range(HISTORY_CUSTOMERS)]
-    regulars = shoppers[: HISTORY_CUSTOMERS // 3]
+    """`days` of a chain's life, ending now; `progress` hears of each day written."""
+    history = History(database, terms, now, days, random.Random(2026))  # noqa: S311 (demo data)
+    customers_count = min(HISTORY_CUSTOMERS, 20 + days * 2)
+    shoppers = [await history.customer(index) for index in range(customers_count)]
+    regulars = shoppers[: customers_count // 3]
     sales: list[int] = []
-    for day in range(HISTORY_DAYS):
+    for day in range(days):
         busy = 1.4 if history.day(day).weekday() >= 5 else 1.0
         for serial in range(int(history.rng.randint(14, 22) * busy)):
             shopper = history.rng.choice(regulars if history.rng.random() < 0.6 else shoppers)
@@ -178,10 +179,10 @@ async def seed_history(
                 await history.guest_sale(history.day(day), f"demo-g-{day}-{serial}")
         if day % 9 == 4 and sales:
             await history.refund(sales[-3], history.day(day), f"demo-refund-{day}")
-        if day == HISTORY_DAYS - 35:
+        if day == max(0, days - 35):
             await _campaign(history, shoppers, history.day(day))
         progress(day + 1)
-    await _expiry(history, history.day(HISTORY_DAYS - 1))
+    await _expiry(history, history.day(days - 1))
 
 
 async def _campaign(history: History, shoppers: list[str], when: datetime) -> None:

@@ -131,6 +131,9 @@ class Settings(BaseSettings):
         default=2000, ge=1, le=100_000, description="Inbox rows the rollup worker counts at once"
     )
     rollup_poll_seconds: float = Field(default=1.0, gt=0)
+    demo_history_days: int = Field(
+        default=91, ge=0, le=366, description="Days of sales `loyalty seed-demo` writes (0: none)"
+    )
     log_level: str = "INFO"
     database_pool_size: int = Field(default=10, ge=1)
 

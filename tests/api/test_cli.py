@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,8 @@ def environment(tmp_path: Path) -> dict[str, str]:
         **inherited,
         "LOYALTY_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
         "LOYALTY_PORT": str(free_port()),
+        # A week of demo history is enough to see it counted; make run writes three months.
+        "LOYALTY_DEMO_HISTORY_DAYS": "7",
     }
 
 
@@ -80,13 +83,14 @@ def wait_until_healthy(base: str, server: subprocess.Popen[str]) -> None:
     raise AssertionError("the server did not become healthy")
 
 
-def post(base: str, query: str, token: str | None = None) -> dict[str, object]:
+def post(
+    base: str, query: str, token: str | None = None, variables: dict[str, object] | None = None
+) -> dict[str, object]:
     headers = {"content-type": "application/json"}
     if token:
         headers["authorization"] = f"Bearer {token}"
-    request = urllib.request.Request(
-        f"{base}/graphql", json.dumps({"query": query}).encode(), headers
-    )
+    document = {"query": query, "variables": variables}
+    request = urllib.request.Request(f"{base}/graphql", json.dumps(document).encode(), headers)
     with urllib.request.urlopen(request, timeout=5) as response:
         body: dict[str, object] = json.loads(response.read())
         return body
@@ -177,3 +181,24 @@ def test_production_refuses_to_start_without_a_long_secret(
     assert refused.returncode == 2
     assert "LOYALTY_AUTH_SECRET of at least 32 characters" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_the_served_demo_has_history_on_its_dashboard(
+    served: str, environment: dict[str, str]
+) -> None:
+    token = loyalty("token", "--role", "admin", "--staff", "cli", env=environment).stdout.strip()
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    week = {"from": (today - timedelta(days=8)).isoformat(), "until": today.isoformat()}
+    query = (
+        "query($r: AnalyticsRange!) { analytics(range: $r) "
+        "{ totals { sales activeCustomers } campaigns { holdoutCustomers } } }"
+    )
+
+    body = post(served, query, token, {"r": week})
+
+    totals = body["data"]["analytics"]["totals"]  # type: ignore[index]
+    assert totals["sales"] > 50
+    assert totals["activeCustomers"] > 10
+    assert body["data"]["analytics"]["campaigns"][0]["holdoutCustomers"] > 0  # type: ignore[index]
+    with urllib.request.urlopen(f"{served}/dashboard", timeout=5) as page:
+        assert "Loyalty analytics" in page.read().decode()
