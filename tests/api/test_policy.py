@@ -147,6 +147,13 @@ SAMPLES: dict[str, Sample] = {
     "Subscription.storeTransactions": Sample(
         'subscription { storeTransactions(storeId: "S1") { id customerId points } }', {}
     ),
+    "Subscription.storeTiles": Sample('subscription { storeTiles(storeId: "S1") { storeId } }', {}),
+    "Query.analytics": Sample(
+        "{ analytics(range: {"
+        'from: "2026-11-01T00:00:00+00:00", until: "2026-11-02T00:00:00+00:00"}) '
+        "{ totals { sales } } }",
+        {},
+    ),
 }
 
 
@@ -206,12 +213,18 @@ async def outcome_over_websocket(
             await asyncio.sleep(0.1)  # the feed has no snapshot: give it a change to report
             await earn(gql, customer_id, "policy-feed", [line("1.00")])
         message = await next_message(ws)
-    codes = {e.get("extensions", {}).get("code") for e in message["payload"].get("errors") or []}
+    # A refused subscription is an "error" message, whose payload is the list of errors.
+    payload = message["payload"]
+    errors = payload if message["type"] == "error" else payload.get("errors") or []
+    codes = {e.get("extensions", {}).get("code") for e in errors}
     if codes & DENIED_CODES:
         return "denied"
     assert message["type"] == "next", message
     reported = next(iter(message["payload"]["data"].values()))
-    assert reported["customerId"] == customer_id
+    if field == "Subscription.storeTiles":
+        assert reported["storeId"] == "S1"
+    else:
+        assert reported["customerId"] == customer_id
     return "allowed"
 
 
