@@ -94,10 +94,6 @@ def _months_later(start: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def months_between(earlier: date, later: date) -> int:
-    return (later.year - earlier.year) * 12 + later.month - earlier.month
-
-
 @dataclass(frozen=True)
 class Days:
     """Local days [first, end) of a time zone."""

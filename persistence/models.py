@@ -409,14 +409,19 @@ class AnalyticsInboxRow(Base):
 # or the first day of the week or month) and scope (a store id, or "*" for the programme).
 
 
-class RollupTotalsRow(Base):
-    __tablename__ = "rollup_totals"
-    __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope"),)
+class PeriodOfScope:
+    """The key most rollups start with."""
 
     zone: Mapped[str] = mapped_column(String(64))
     granularity: Mapped[str] = mapped_column(String(8))
     period: Mapped[date] = mapped_column(Date)
     scope: Mapped[str] = mapped_column(String(32))
+
+
+class RollupTotalsRow(PeriodOfScope, Base):
+    __tablename__ = "rollup_totals"
+    __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope"),)
+
     sales: Mapped[int] = mapped_column(BigInteger, server_default="0")
     sales_with_redemption: Mapped[int] = mapped_column(BigInteger, server_default="0")
     checkouts: Mapped[int] = mapped_column(BigInteger, server_default="0")
@@ -453,14 +458,10 @@ class RollupStaffRow(Base):
     adjustments: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
-class RollupRewardRow(Base):
+class RollupRewardRow(PeriodOfScope, Base):
     __tablename__ = "rollup_rewards"
     __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope", "reward"),)
 
-    zone: Mapped[str] = mapped_column(String(64))
-    granularity: Mapped[str] = mapped_column(String(8))
-    period: Mapped[date] = mapped_column(Date)
-    scope: Mapped[str] = mapped_column(String(32))
     # "" for points spent as money off.
     reward: Mapped[str] = mapped_column(String(64))
     redemptions: Mapped[int] = mapped_column(BigInteger, server_default="0")
@@ -483,16 +484,12 @@ class RollupCustomerPeriodRow(Base):
     period: Mapped[date] = mapped_column(Date)
 
 
-class RollupActivityRow(Base):
+class RollupActivityRow(PeriodOfScope, Base):
     """Active customers of a whole period, and those of them active in the period before."""
 
     __tablename__ = "rollup_activity"
     __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope"),)
 
-    zone: Mapped[str] = mapped_column(String(64))
-    granularity: Mapped[str] = mapped_column(String(8))
-    period: Mapped[date] = mapped_column(Date)
-    scope: Mapped[str] = mapped_column(String(32))
     active: Mapped[int] = mapped_column(BigInteger, server_default="0")
     retained: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
@@ -523,7 +520,7 @@ class RollupCohortRow(Base):
     customers: Mapped[int] = mapped_column(BigInteger)
 
 
-class RollupValueRow(Base):
+class RollupValueRow(PeriodOfScope, Base):
     """How many times each value was seen (checkout times, redemption ages): exact
     percentiles of any union of periods."""
 
@@ -532,17 +529,13 @@ class RollupValueRow(Base):
         PrimaryKeyConstraint("zone", "granularity", "period", "scope", "metric", "key", "value"),
     )
 
-    zone: Mapped[str] = mapped_column(String(64))
-    granularity: Mapped[str] = mapped_column(String(8))
-    period: Mapped[date] = mapped_column(Date)
-    scope: Mapped[str] = mapped_column(String(32))
     metric: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(64))
     value: Mapped[Decimal] = mapped_column(ExactPoints)
     count: Mapped[int] = mapped_column(BigInteger)
 
 
-class RollupPercentileRow(Base):
+class RollupPercentileRow(PeriodOfScope, Base):
     """The percentiles of a whole period, kept beside its values."""
 
     __tablename__ = "rollup_percentiles"
@@ -550,10 +543,6 @@ class RollupPercentileRow(Base):
         PrimaryKeyConstraint("zone", "granularity", "period", "scope", "metric", "key"),
     )
 
-    zone: Mapped[str] = mapped_column(String(64))
-    granularity: Mapped[str] = mapped_column(String(8))
-    period: Mapped[date] = mapped_column(Date)
-    scope: Mapped[str] = mapped_column(String(32))
     metric: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(BigInteger)
