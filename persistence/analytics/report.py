@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.analytics import AnalyticsRange, AnalyticsReport
-from domain.errors import InvalidInput
+from persistence.analytics.raw import raw_report
 from persistence.analytics.reading import rollup_report
 
 
@@ -18,4 +18,4 @@ async def analytics_report(
 ) -> AnalyticsReport:
     if asked.zone_name in kept:
         return await rollup_report(session, asked, point_value)
-    raise InvalidInput(f"analytics are kept in {', '.join(kept)}", ("range", "timeZone"))
+    return await raw_report(session, asked, point_value)

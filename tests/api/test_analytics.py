@@ -216,3 +216,24 @@ async def counted_and_told(app: Starlette) -> None:
     rollups = app.state.services.rollups
     await rollups.drain()
     await rollups.tell_stores()
+
+
+async def test_a_zone_the_rollups_do_not_keep_is_answered_from_the_raw_rows(
+    app: Starlette, gql: GraphQLClient
+) -> None:
+    await two_days_of_sales(gql)
+    await counted(app)
+    utc = await analytics(gql, day_range(2, 2))
+    # Tokyo's days start 9 hours before UTC's: the same sales, other days.
+    start = midnight(2) - timedelta(hours=9)
+    tokyo = {
+        "from": start.isoformat(),
+        "until": (start + timedelta(days=3)).isoformat(),
+        "timeZone": "Asia/Tokyo",
+    }
+
+    other = await analytics(gql, tokyo)
+
+    assert other["totals"]["sales"] == utc["totals"]["sales"] == 3
+    assert other["totals"]["revenue"] == "37.50"
+    assert len(other["periods"]) == 3
