@@ -107,7 +107,7 @@ STEP = st.one_of(
     # 4 paying with points, and +5 when the till sent when it began.
     steps("sale", amount=st.integers(100, 6000), option=st.integers(0, 9), late=LATE),
     steps("sale", amount=st.integers(100, 6000), option=st.integers(0, 9), late=LATE),
-    # A redemption of `amount` points, or (option 1, 2) of a reward.
+    # A redemption of `amount` sixtieths of the balance, or (option 1, 2) of a reward.
     steps("redeem", amount=st.integers(1, 60), option=st.integers(0, 2), late=LATE),
     # A refund of the option-th latest sale, a few days later, in full or one unit.
     steps("refund", amount=st.integers(0, 20), option=st.integers(0, 5)),
@@ -256,9 +256,17 @@ class History:
         }
         await handlers[step.kind](step)
 
+    async def balance(self, customer_id: str) -> int:
+        reading = uow(self.database, read_only=True)
+        async with reading:
+            account = await customers.current_account(reading, customer_id)
+        return 0 if account is None else account.balance
+
     async def sale(self, step: Step) -> None:
         customer_id, at = self.customer(step)
         store, kind, timed = STORES[step.store], step.option % 5, step.option >= 5
+        # Points spent are at most what the customer holds, so most spending goes through.
+        spent = min(step.amount // 2, 40, await self.balance(customer_id))
         lines = lines_of(step)
         if kind == 0:
             command = earning(
@@ -281,7 +289,7 @@ class History:
             occurred_at=at,
             started_at=at - timedelta(milliseconds=step.amount * 7) if timed else None,
             reward_id={2: "COFFEE", 3: "BAG"}.get(kind),
-            points=max(1, min(step.amount // 2, 40)) if kind == 4 else None,
+            points=spent if kind == 4 and spent else None,
             actor=actor(step.staff),
             recorded_at=self.now,
         )
@@ -291,10 +299,13 @@ class History:
     async def redeem(self, step: Step) -> None:
         customer_id, at = self.customer(step)
         reward = {1: "COFFEE", 2: "BAG"}.get(step.option)
+        held = await self.balance(customer_id)
+        if not held:
+            return
         command = redeeming(
             customer_id,
             self.key(),
-            None if reward else step.amount,
+            None if reward else max(1, held * step.amount // 60),
             at,
             STORES[step.store],
             reward_id=reward,
