@@ -136,11 +136,17 @@ def _timing(sale: TillSale) -> dict[str, Any]:
         "is_checkout": isinstance(sale, Checkout),
     }
     if isinstance(sale, Checkout):
-        began, ended = sale.started_at, sale.occurred_at
-        if began is None:
-            began, ended = recorded_at, datetime.now(UTC)
-        timing |= {"started_at": sale.started_at, "processing_ms": _milliseconds(ended - began)}
+        timing |= {"started_at": sale.started_at, "processing_ms": _processing_ms(sale)}
     return timing
+
+
+def _processing_ms(sale: Checkout) -> int | None:
+    """None when neither the till nor the server timed it (a sale imported, not received)."""
+    if sale.started_at is not None:
+        return _milliseconds(sale.occurred_at - sale.started_at)
+    if sale.recorded_at is None:
+        return None
+    return _milliseconds(datetime.now(UTC) - sale.recorded_at)
 
 
 def _milliseconds(elapsed: timedelta) -> int:

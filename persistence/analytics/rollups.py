@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, insert, select, text, tuple_
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.analytics import (
@@ -140,49 +141,98 @@ def _chunks(items: Sequence[KeyT], size: int = CHUNK) -> Iterator[Sequence[KeyT]
         yield items[start : start + size]
 
 
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def _rows_for_keys(
+    session: AsyncSession,
+    model: type[Base],
+    names: Sequence[str],
+    keys: Sequence[tuple[object, ...]],
+) -> list[dict[str, Any]]:
+    """The rows whose columns `names` are one of `keys`: on PostgreSQL joined with the keys
+    as a VALUES list (index lookups; a row-value IN list would scan), on SQLite by IN."""
+    table = table_of(model)
+    found: list[dict[str, Any]] = []
+    if not _is_postgres(session):
+        for chunk in _chunks(keys):
+            rows = await session.execute(
+                select(table).where(tuple_(*(table.c[name] for name in names)).in_(chunk))
+            )
+            found += [dict(row) for row in rows.mappings()]
+        return found
+    for chunk in _chunks(keys, 5000):
+        rows = await session.execute(_joined_with_keys(table, names), _as_arrays(names, chunk))
+        found += [dict(row) for row in rows.mappings()]
+    return found
+
+
+def _joined_with_keys(table: Any, names: Sequence[str]) -> Any:
+    """SELECT the table's rows joined with unnest(one array per key column): a handful of
+    parameters however many keys (a VALUES list would bind and compile each one)."""
+    arrays = ", ".join(f"CAST(:{name} AS {_array_type(table.c[name])})" for name in names)
+    matched = " AND ".join(f'{table.name}."{name}" = wanted."{name}"' for name in names)
+    listed = ", ".join(f'"{name}"' for name in names)
+    selected = ", ".join(f'{table.name}."{c.name}"' for c in table.columns)
+    return text(
+        f"SELECT {selected} FROM {table.name} "  # noqa: S608 (names are the model's)
+        f"JOIN unnest({arrays}) AS wanted({listed}) ON {matched}"
+    ).columns(*table.columns)
+
+
+def _array_type(column_: Any) -> str:
+    python_type = column_.type.python_type
+    if python_type is date:
+        return "date[]"
+    if python_type is Decimal:
+        return "numeric[]"
+    return "bigint[]" if python_type is int else "text[]"
+
+
+def _as_arrays(names: Sequence[str], keys: Sequence[tuple[object, ...]]) -> dict[str, list[object]]:
+    return {name: [key[index] for key in keys] for index, name in enumerate(names)}
+
+
 async def _existing(
     session: AsyncSession, model: type[Base], keys: Sequence[tuple[object, ...]]
 ) -> dict[tuple[object, ...], dict[str, Any]]:
-    table = table_of(model)
     names = _key_names(model)
-    found: dict[tuple[object, ...], dict[str, Any]] = {}
-    for chunk in _chunks(keys):
-        rows = await session.execute(
-            select(table).where(tuple_(*(table.c[name] for name in names)).in_(chunk))
-        )
-        for row in rows.mappings():
-            found[tuple(row[name] for name in names)] = dict(row)
-    return found
+    rows = await _rows_for_keys(session, model, names, keys)
+    return {tuple(row[name] for name in names): row for row in rows}
 
 
 async def add_to(
     session: AsyncSession,
     model: type[Base],
     deltas: Mapping[tuple[object, ...], Mapping[str, Number]],
-    drop_zero: str | None = None,
 ) -> None:
-    """Add each delta to the row of its key (a new row starts at zero). `drop_zero`: the
-    column whose reaching zero deletes the row."""
+    """Add each delta to the row of its key (a new row starts at zero): on PostgreSQL in the
+    upsert itself (NUMERIC adds exactly), on SQLite read, added here and written back (it
+    keeps money as text and would add it as floats)."""
     if not deltas:
         return
     table, names = table_of(model), _key_names(model)
-    values = [c.name for c in table.columns if c.name not in names]
-    existing = await _existing(session, model, list(deltas))
+    values_ = [c.name for c in table.columns if c.name not in names]
+    existing = {} if _is_postgres(session) else await _existing(session, model, list(deltas))
     merged = []
     for key, delta in deltas.items():
         row = existing.get(key) or {
             **dict(zip(names, key, strict=True)),
-            **dict.fromkeys(values, 0),
+            **dict.fromkeys(values_, 0),
         }
         for name, amount in delta.items():
             row[name] = row[name] + amount
         merged.append(row)
-    await _upsert(session, model, [r for r in merged if drop_zero is None or r[drop_zero]])
-    if drop_zero is not None:
-        emptied = [tuple(r[n] for n in names) for r in merged if not r[drop_zero]]
-        for chunk in _chunks(emptied):
-            columns = tuple_(*(table.c[name] for name in names))
-            await session.execute(delete(table).where(columns.in_(chunk)))
+    if not _is_postgres(session):
+        await _upsert(session, model, merged)
+        return
+    statement = postgresql.insert(table)
+    added = {name: table.c[name] + statement.excluded[name] for name in values_}
+    for chunk in _chunks(merged, 5000):
+        await session.execute(
+            statement.on_conflict_do_update(index_elements=names, set_=added), list(chunk)
+        )
 
 
 async def _upsert(session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]) -> None:
@@ -201,15 +251,10 @@ async def _recompute_percentiles(
     touched = sorted({key[:6] for key in values}, key=repr)
     if not touched:
         return
-    table = table_of(RollupValueRow)
     counts: defaultdict[tuple[object, ...], list[tuple[Decimal, int]]] = defaultdict(list)
     names = ("zone", "granularity", "period", "scope", "metric", "key")
-    for chunk in _chunks(touched):
-        rows = await session.execute(
-            select(table).where(tuple_(*(table.c[n] for n in names)).in_(chunk))
-        )
-        for row in rows.mappings():
-            counts[tuple(row[n] for n in names)].append((row["value"], row["count"]))
+    for row in await _rows_for_keys(session, RollupValueRow, names, touched):
+        counts[tuple(row[n] for n in names)].append((row["value"], row["count"]))
     rows_out = []
     for key in touched:
         figures = Percentiles.of(counts[key])
@@ -259,7 +304,8 @@ async def _count_activity(session: AsyncSession, tally: Tally) -> None:
     for chunk in _chunks(new_rows, 2000):
         await session.execute(insert(table_of(RollupCustomerPeriodRow)), list(chunk))
     await add_to(session, RollupActivityRow, activity)
-    await add_to(session, RollupGapRow, gaps, drop_zero="customers")
+    # A gap no customer has any more stays as a row of 0: it adds nothing to any count.
+    await add_to(session, RollupGapRow, gaps)
     await add_to(session, RollupCohortRow, cohorts)
 
 

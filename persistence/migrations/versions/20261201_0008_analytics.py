@@ -111,11 +111,12 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(length=32), nullable=False),
         sa.Column("customer_id", sa.String(length=36), nullable=False),
         sa.Column("period", sa.Date(), nullable=False),
+        # By customer first: counting a batch reads the history of its customers.
         sa.PrimaryKeyConstraint(
+            "customer_id",
             "zone",
             "granularity",
             "scope",
-            "customer_id",
             "period",
             name=op.f("pk_rollup_customer_periods"),
         ),
@@ -123,7 +124,7 @@ def upgrade() -> None:
     with op.batch_alter_table("rollup_customer_periods", schema=None) as batch_op:
         batch_op.create_index(
             "ix_rollup_customer_periods_period",
-            ["zone", "granularity", "period", "scope"],
+            ["zone", "granularity", "scope", "period", "customer_id"],
             unique=False,
         )
 
