@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONTRACT := ../shared/api/check_contract.py
 
-.PHONY: run test install dev migrate schema lint format bench bench-bulk clean
+.PHONY: run test install dev migrate schema lint format bench bench-bulk bench-analytics clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ bench: dev
 BENCH_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1/bench_bulk
 bench-bulk: dev
 	$(BIN)/python bench/bulk_award.py --database-url $(BENCH_DATABASE_URL)
+
+# Analytics over 10 million journal entries (a database the benchmark fills, ~15 GiB;
+# interrupted, it resumes: see the README's Performance section).
+BENCH_ANALYTICS_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1/bench_analytics
+bench-analytics: dev
+	$(BIN)/python bench/analytics.py --database-url $(BENCH_ANALYTICS_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
