@@ -178,11 +178,10 @@ async def rollups(database: Database, arguments: argparse.Namespace, regenerated
         f"({rate.per_second:,.0f} rows/s, batches of {arguments.batch_size:,}); {left:,} left"
     )
     if left:
-        hours = left / max(rate.per_second, 1e-9) / 3600
-        console.print(
-            f"  at that rate the {left:,} rows left would take {hours:.1f} h more: "
-            "the bench fills the rollups set-based instead (bench/analytics_fill.py)"
-        )
+        if rate.rows:
+            hours = left / rate.per_second / 3600
+            console.print(f"  at that rate the {left:,} rows left would take {hours:.1f} h more")
+        console.print("  the bench fills the rollups set-based instead (bench/analytics_fill.py)")
         seconds = await fill_rollups(database)
         console.print(f"rollups filled set-based in {seconds:.0f} s")
 
