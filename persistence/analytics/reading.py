@@ -97,12 +97,18 @@ class RollupReader:
         self.zone = asked.zone_name
         self.scopes = asked.scopes
         self.single = len(self.scopes) == 1
+        # One scope's counters and kept percentiles of the range's whole periods and the
+        # periods before them, read once per report (not once per period).
+        self.counters: dict[date, tuple[int, int]] = {}
+        self.kept: dict[tuple[date, str, str], Percentiles] = {}
 
     async def report(self) -> AnalyticsReport:
         periods = self.asked.periods()
         days = self.asked.days
         flows = await self._daily_flows(days)
         programme = await self._programme_days(days)
+        if self.single:
+            await self._read_whole_periods(periods)
         figures = [await self._period(p.days, p, flows, programme) for p in periods]
         totals = await self._period(days, None, flows, programme)
         return AnalyticsReport(
@@ -189,22 +195,44 @@ class RollupReader:
         if days.count <= 0:
             return 0
         if self.single and period is not None and period.whole:
-            return await self._counter(period, "active")
+            return self._counter(period, "active")
         if self.single:
             return await self._active_from_gaps(days)
         return await self._distinct_active(days, period)
 
-    async def _counter(self, period: Period, name: str) -> int:
-        table = RollupActivityRow
-        value = await self.session.scalar(
-            select(getattr(table, name)).where(
-                table.zone == self.zone,
-                table.granularity == period.granularity.value,
-                table.period == period.start,
-                table.scope == self.scopes[0],
+    async def _read_whole_periods(self, periods: Sequence[Period]) -> None:
+        """The counters and percentiles of every whole period this report may ask for: those
+        of the range and the one before each, in two statements."""
+        starts = sorted({p.start for p in periods} | {p.before().first for p in periods})
+        granularity = self.asked.granularity.value
+        activity, kept = RollupActivityRow, RollupPercentileRow
+        rows = await self.session.execute(
+            select(activity.period, activity.active, activity.retained).where(
+                activity.zone == self.zone,
+                activity.granularity == granularity,
+                activity.scope == self.scopes[0],
+                activity.period.in_(starts),
             )
         )
-        return int(value or 0)
+        self.counters = {start: (int(a), int(r)) for start, a, r in rows.all()}
+        found = await self.session.execute(
+            select(kept).where(
+                kept.zone == self.zone,
+                kept.granularity == granularity,
+                kept.scope == self.scopes[0],
+                kept.period.in_(starts),
+            )
+        )
+        self.kept = {
+            (row.period, row.metric, row.key): Percentiles(
+                int(row.count), row.p50, row.p90, row.p95
+            )
+            for row in found.scalars()
+        }
+
+    def _counter(self, period: Period, name: str) -> int:
+        active, retained = self.counters.get(period.start, (0, 0))
+        return active if name == "active" else retained
 
     async def _active_from_gaps(self, days: Days) -> int:
         """Customers ever active here, less those one of whose gaps spans the days."""
@@ -248,7 +276,7 @@ class RollupReader:
     ) -> int:
         """Active both in these days and in the ones before."""
         if self.single and period is not None and period.whole:
-            return await self._counter(period, "retained")
+            return self._counter(period, "retained")
         if self.single and before.end == days.first:
             return active + previous - await self._active_from_gaps(before.union(days))
         both = (
@@ -264,27 +292,12 @@ class RollupReader:
         self, days: Days, period: Period | None, metric: Metric, key: str
     ) -> Percentiles:
         if self.single and period is not None and period.whole:
-            return await self._kept_percentiles(period, metric, key)
+            return self._kept_percentiles(period, metric, key)
         counts = await self._values(days, metric, key)
         return Percentiles.of(counts.get(key, {}).items())
 
-    async def _kept_percentiles(self, period: Period, metric: Metric, key: str) -> Percentiles:
-        table = RollupPercentileRow
-        row = (
-            await self.session.execute(
-                select(table).where(
-                    table.zone == self.zone,
-                    table.granularity == period.granularity.value,
-                    table.period == period.start,
-                    table.scope == self.scopes[0],
-                    table.metric == metric.value,
-                    table.key == key,
-                )
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            return Percentiles()
-        return Percentiles(int(row.count), row.p50, row.p90, row.p95)
+    def _kept_percentiles(self, period: Period, metric: Metric, key: str) -> Percentiles:
+        return self.kept.get((period.start, metric.value, key), Percentiles())
 
     async def _values(
         self, days: Days, metric: Metric, key: str | None
