@@ -10,10 +10,12 @@ from the customer-period rows instead: exact, and slower in proportion to those 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -453,14 +455,16 @@ class _ProgrammeDays:
     """Programme-wide day figures: net points (for balances) and enrolments."""
 
     def __init__(self, before: int, days: dict[date, tuple[int, int]]) -> None:
-        self.before = before
         self.days = days
+        self.ordered = sorted(days)
+        self.balances = list(accumulate((days[day][0] for day in self.ordered), initial=before))
 
     def outstanding_before(self, end: date) -> int:
-        return self.before + sum(net for day, (net, _) in self.days.items() if day < end)
+        """Every balance at the start of `end`: the net points of every day before it."""
+        return self.balances[bisect_left(self.ordered, end)]
 
     def new_customers(self, days: Days) -> int:
-        return sum(new for day, (_, new) in self.days.items() if days.first <= day < days.end)
+        return sum(self.days[day][1] for day in _each_day(days) if day in self.days)
 
 
 def _whole(days: Days, period: Period | None) -> Period | None:
@@ -472,10 +476,11 @@ def _whole(days: Days, period: Period | None) -> Period | None:
 
 
 def _sum_flows(flows: dict[date, Flow], days: Days) -> Flow:
+    """The days' flows, looked up day by day (not a scan of the range's days per period)."""
     total = Flow()
-    for day, flow in flows.items():
-        if days.first <= day < days.end:
-            total = total + flow
+    for day in _each_day(days):
+        if day in flows:
+            total = total + flows[day]
     return total
 
 
