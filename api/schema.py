@@ -21,6 +21,7 @@ from api.campaigns.resolvers import CampaignMutations, CampaignQueries
 from api.customers.resolvers import CustomerMutations, CustomerQueries
 from api.displays.resolvers import DisplayMutations, DisplaySubscriptions
 from api.errors import MASKED_MESSAGE, client_extensions, should_mask
+from api.execution import PlainFieldsExecutionContext
 from api.guests.resolvers import GuestMutations
 from api.limits import document_limits
 from api.points.resolvers import PointsMutations, PointsQueries, PointsSubscriptions
@@ -119,6 +120,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             scalar_map=SCALAR_MAP, disable_field_suggestions=settings.is_production
         ),
         extensions=[*document_limits(settings), _masked_errors],
+        execution_context_class=PlainFieldsExecutionContext,
     )
 
 

@@ -1,0 +1,157 @@
+"""The short path for plain fields answers exactly what graphql-core's ordinary path does."""
+
+from __future__ import annotations
+
+import enum
+from decimal import Decimal
+from typing import Any, ClassVar, cast
+
+import pytest
+import strawberry
+from strawberry.extensions import SchemaExtension
+
+from api.execution import PlainFieldsExecutionContext
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "RED"
+    BLUE = "BLUE"
+
+
+@strawberry.type
+class Row:
+    number: int
+    name: str
+    colour: Colour
+    ratio: float | None
+    amount: Decimal
+    label: str | None = None
+
+    @strawberry.field
+    def doubled(self, by: int = 2) -> int:
+        return self.number * by
+
+
+@strawberry.type
+class Broken:
+    number: int
+
+
+def rows() -> list[Row]:
+    return [
+        Row(
+            number=index,
+            name=f"row {index}",
+            colour=Colour.RED,
+            ratio=index / 4,
+            amount=Decimal(index),
+        )
+        for index in range(3)
+    ] + [
+        Row(
+            number=7, name="last", colour=Colour.BLUE, ratio=None, amount=Decimal("1.50"), label="x"
+        )
+    ]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def rows(self) -> list[Row]:
+        return rows()
+
+    @strawberry.field
+    def broken(self) -> list[Broken]:
+        # A null where the schema promises a number: an error either way.
+        return [Broken(number=1), Broken(number=cast(int, None))]
+
+    @strawberry.field
+    def unserializable(self) -> list[Broken]:
+        return [Broken(number=cast(int, "not a number"))]
+
+
+def schemas(**options: Any) -> tuple[strawberry.Schema, strawberry.Schema]:
+    ordinary = strawberry.Schema(query=Query, **options)
+    short = strawberry.Schema(
+        query=Query, execution_context_class=PlainFieldsExecutionContext, **options
+    )
+    return ordinary, short
+
+
+def both(document: str, **options: Any) -> tuple[Any, Any]:
+    ordinary, short = schemas(**options)
+    return ordinary.execute_sync(document), short.execute_sync(document)
+
+
+def test_plain_objects_come_out_the_same_field_for_field_and_in_order() -> None:
+    document = "{ rows { amount name colour number ratio label alias: number } }"
+    ordinary, short = both(document)
+    assert ordinary.errors is None
+    assert short.errors is None
+    assert short.data == ordinary.data
+    assert [list(row) for row in short.data["rows"]] == [list(row) for row in ordinary.data["rows"]]
+    assert short.data["rows"][3] == {
+        "amount": "1.50",
+        "name": "last",
+        "colour": "BLUE",
+        "number": 7,
+        "ratio": None,
+        "label": "x",
+        "alias": 7,
+    }
+
+
+def test_fields_with_resolvers_and_arguments_take_the_ordinary_path() -> None:
+    ordinary, short = both("{ rows { number doubled tripled: doubled(by: 3) __typename } }")
+    assert short.errors is None
+    assert short.data == ordinary.data
+    assert short.data["rows"][1] == {"number": 1, "doubled": 2, "tripled": 3, "__typename": "Row"}
+
+
+def test_a_null_in_a_non_null_field_is_the_same_error() -> None:
+    ordinary, short = both("{ broken { number } }")
+    assert short.data == ordinary.data
+    assert [(e.message, e.path) for e in short.errors] == [
+        (e.message, e.path) for e in ordinary.errors
+    ]
+    assert short.errors[0].path == ["broken", 1, "number"]
+
+
+def test_a_value_that_does_not_serialise_is_the_same_error() -> None:
+    ordinary, short = both("{ unserializable { number } }")
+    assert short.errors is not None
+    assert [(e.message, e.path) for e in short.errors] == [
+        (e.message, e.path) for e in ordinary.errors
+    ]
+
+
+class CountingResolves(SchemaExtension):
+    seen: ClassVar[list[str]] = []
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        CountingResolves.seen.append(info.field_name)
+        return _next(root, info, *args, **kwargs)
+
+
+def test_an_extension_that_wraps_every_resolve_still_sees_every_field() -> None:
+    CountingResolves.seen = []
+    _, short = schemas(extensions=[CountingResolves])
+    result = short.execute_sync("{ rows { number name } }")
+    assert result.errors is None
+    assert CountingResolves.seen.count("number") == len(rows())
+    assert CountingResolves.seen.count("name") == len(rows())
+
+
+def test_plain_fields_are_read_without_a_resolve_info_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[str] = []
+    original = PlainFieldsExecutionContext.build_resolve_info
+
+    def counting(self: Any, field_def: Any, field_nodes: Any, *args: Any) -> Any:
+        built.append(field_nodes[0].name.value)
+        return original(self, field_def, field_nodes, *args)
+
+    monkeypatch.setattr(PlainFieldsExecutionContext, "build_resolve_info", counting)
+    _, short = schemas()
+    assert short.execute_sync("{ rows { number name } }").errors is None
+    assert built == ["rows"]
