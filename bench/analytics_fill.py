@@ -241,6 +241,19 @@ JOIN bulk_award_recipients AS r ON r.entry_id = l.lot_entry_id
 JOIN journal_entries AS e ON e.id = l.entry_id AND e.kind = 'REDEEM'
 GROUP BY r.bulk_award_id, l.entry_id, e.occurred_at"""
 
+CAMPAIGN_DAYS = f"""
+INSERT INTO rollup_campaign_days (zone, bulk_award_id, holdout, day, revenue, points_spent)
+SELECT 'UTC', bulk_award_id, holdout, day, sum(revenue), sum(points_spent)
+FROM (
+    SELECT bulk_award_id, holdout, {UTC_DAY.format(column="occurred_at")} AS day, revenue,
+        0 AS points_spent
+    FROM rollup_campaign_sales
+    UNION ALL
+    SELECT bulk_award_id, false, {UTC_DAY.format(column="spent_at")}, 0, points
+    FROM rollup_campaign_spends
+) AS x
+GROUP BY bulk_award_id, holdout, day"""
+
 FILL = [
     ("emptying the rollups and the inbox", _empty()),
     ("totals", SIGNIFICANT),
@@ -259,5 +272,6 @@ FILL = [
     ("segments", SEGMENTS),
     ("campaign sales", CAMPAIGN_SALES),
     ("campaign spends", CAMPAIGN_SPENDS),
+    ("campaign days", CAMPAIGN_DAYS),
     ("analyze", "ANALYZE"),
 ]

@@ -24,8 +24,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from persistence.analytics.inbox import Counted
-from persistence.analytics.rebuild import reset_rollups, waiting
+from persistence.analytics.rebuild import ROLLUPS, reset_rollups, waiting
 from persistence.analytics.tally import Zones
+from persistence.base import table_of
 from persistence.database import Database
 from workers.rollups import RollupWorker
 
@@ -143,7 +144,22 @@ async def fill_rollups(database: Database) -> float:
                 progress.advance(task)
         await record(connection, "rollups", "filled set-based")
         await connection.commit()
+    await vacuum_rollups(database)
     return time.monotonic() - started
+
+
+async def vacuum_rollups(database: Database) -> None:
+    """VACUUM the filled rollups, as autovacuum would soon after: their index-only scans
+    then read no heap page."""
+    async with database.engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        with progress_bar() as progress:
+            task = progress.add_task("vacuuming the rollups", total=len(ROLLUPS))
+            for model in ROLLUPS:
+                name = table_of(model).name
+                progress.update(task, description=f"vacuuming: {name}")
+                await autocommit.execute(text(f"VACUUM (ANALYZE) {name}"))
+                progress.advance(task)
 
 
 async def max_id(connection: AsyncConnection, table: str) -> int:

@@ -10,11 +10,13 @@ persistence/analytics/).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from itertools import accumulate
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domain.errors import InvalidInput
@@ -226,23 +228,30 @@ def significant(value: Decimal, digits: int = SIGNIFICANT_DIGITS) -> Decimal:
 
 def percentile(counts: Iterable[tuple[Decimal, int]], fraction: Decimal) -> Decimal | None:
     """Continuous percentile (as PostgreSQL's percentile_cont) of values seen `count` times."""
-    ordered = sorted((value, count) for value, count in counts if count > 0)
-    total = sum(count for _, count in ordered)
-    if not total:
-        return None
-    position = fraction * (total - 1)
-    below = int(position)
-    lower, upper = _ranked(ordered, below), _ranked(ordered, min(below + 1, total - 1))
-    return lower + (upper - lower) * (position - below)
+    return _Ranked(counts).percentile(fraction)
 
 
-def _ranked(ordered: Sequence[tuple[Decimal, int]], rank: int) -> Decimal:
-    seen = 0
-    for value, count in ordered:
-        seen += count
-        if rank < seen:
-            return value
-    raise IndexError(rank)
+class _Ranked:
+    """Values seen `count` times, in order, with their cumulative counts: each percentile
+    is a bisection, not a sort."""
+
+    def __init__(self, counts: Iterable[tuple[Decimal, int]]) -> None:
+        ordered = sorted((value, count) for value, count in counts if count > 0)
+        self.values = [value for value, _ in ordered]
+        self.seen = list(accumulate(count for _, count in ordered))
+        self.total = self.seen[-1] if self.seen else 0
+
+    def percentile(self, fraction: Decimal) -> Decimal | None:
+        if not self.total:
+            return None
+        position = fraction * (self.total - 1)
+        below = int(position)
+        lower, upper = self._at(below), self._at(min(below + 1, self.total - 1))
+        return lower + (upper - lower) * (position - below)
+
+    def _at(self, rank: int) -> Decimal:
+        """The value of 0-based rank `rank`: the first whose cumulative count exceeds it."""
+        return self.values[bisect_right(self.seen, rank)]
 
 
 def age_in_days(spent: Iterable[tuple[int, datetime, datetime]]) -> Decimal | None:
@@ -278,7 +287,7 @@ class Flow:
     guest_revenue: Decimal = Decimal(0)
 
     def __add__(self, other: Flow) -> Flow:
-        return Flow(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Flow)))
+        return Flow(*(getattr(self, name) + getattr(other, name) for name in FLOW_FIELDS))
 
 
 FLOW_FIELDS = tuple(f.name for f in fields(Flow))
@@ -293,12 +302,12 @@ class Percentiles:
 
     @classmethod
     def of(cls, counts: Iterable[tuple[Decimal, int]]) -> Percentiles:
-        seen = list(counts)
+        ranked = _Ranked(counts)
         return cls(
-            sum(count for _, count in seen),
-            percentile(seen, Decimal("0.5")),
-            percentile(seen, Decimal("0.9")),
-            percentile(seen, Decimal("0.95")),
+            ranked.total,
+            ranked.percentile(Decimal("0.5")),
+            ranked.percentile(Decimal("0.9")),
+            ranked.percentile(Decimal("0.95")),
         )
 
 

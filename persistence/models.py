@@ -509,7 +509,18 @@ class RollupGapRow(Base):
     has no sale in [a, b) exactly when one of their gaps has after < a and before >= b."""
 
     __tablename__ = "rollup_gaps"
-    __table_args__ = (PrimaryKeyConstraint("zone", "scope", "after", "before"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("zone", "scope", "after", "before", postgresql_include=["customers"]),
+        # Customers gone quiet over some days are read from the smaller of the two.
+        Index(
+            "ix_rollup_gaps_before",
+            "zone",
+            "scope",
+            "before",
+            "after",
+            postgresql_include=["customers"],
+        ),
+    )
 
     zone: Mapped[str] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(String(32))
@@ -535,7 +546,16 @@ class RollupValueRow(PeriodOfScope, Base):
 
     __tablename__ = "rollup_values"
     __table_args__ = (
-        PrimaryKeyConstraint("zone", "granularity", "period", "scope", "metric", "key", "value"),
+        PrimaryKeyConstraint(
+            "zone",
+            "granularity",
+            "period",
+            "scope",
+            "metric",
+            "key",
+            "value",
+            postgresql_include=["count"],  # summed by index-only scans
+        ),
     )
 
     metric: Mapped[str] = mapped_column(String(16))
@@ -566,7 +586,13 @@ class RollupCampaignSaleRow(Base):
     __tablename__ = "rollup_campaign_sales"
     __table_args__ = (
         PrimaryKeyConstraint("bulk_award_id", "sale_id"),
-        Index("ix_rollup_campaign_sales_window", "bulk_award_id", "holdout", "occurred_at"),
+        Index(
+            "ix_rollup_campaign_sales_window",
+            "bulk_award_id",
+            "holdout",
+            "occurred_at",
+            postgresql_include=["revenue"],
+        ),
     )
 
     bulk_award_id: Mapped[str] = mapped_column(String(36))
@@ -609,12 +635,35 @@ class RollupCampaignSpendRow(Base):
     """Points of a campaign's award spent on rewards, by the spending entry."""
 
     __tablename__ = "rollup_campaign_spends"
-    __table_args__ = (PrimaryKeyConstraint("bulk_award_id", "entry_id"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("bulk_award_id", "entry_id"),
+        Index(
+            "ix_rollup_campaign_spends_window",
+            "bulk_award_id",
+            "spent_at",
+            postgresql_include=["points"],
+        ),
+    )
 
     bulk_award_id: Mapped[str] = mapped_column(String(36))
     entry_id: Mapped[int] = mapped_column(BigInteger)
     spent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     points: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupCampaignDayRow(Base):
+    """A campaign's sales and spends of one local day, from the two tables above: the
+    whole days of a window are read here, its part days from those tables."""
+
+    __tablename__ = "rollup_campaign_days"
+    __table_args__ = (PrimaryKeyConstraint("zone", "bulk_award_id", "holdout", "day"),)
+
+    zone: Mapped[str] = mapped_column(String(64))
+    bulk_award_id: Mapped[str] = mapped_column(String(36))
+    holdout: Mapped[bool]
+    day: Mapped[date] = mapped_column(Date)
+    revenue: Mapped[Decimal] = mapped_column(Money)
+    points_spent: Mapped[int] = mapped_column(BigInteger)
 
 
 # Every table above: what Alembic compares the database with, and what tests empty.

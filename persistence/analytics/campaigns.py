@@ -1,22 +1,55 @@
 """Campaign performance from the jobs and the campaign rollups: recipients and holdout as
-the job lists them, points from the job, spends and revenue from the rollups."""
+the job counts them, revenue and spends of a window from its whole local days
+(`rollup_campaign_days`) and, for the part days at its edges, from the sales and spends
+themselves."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.analytics import AnalyticsRange, CampaignFigures, holdout_scaled
+from domain.analytics import AnalyticsRange, CampaignFigures, holdout_scaled, local_day, midnight
 from persistence.models import (
-    BulkAwardRecipientRow,
     BulkAwardRow,
+    RollupCampaignDayRow,
     RollupCampaignSaleRow,
     RollupCampaignSpendRow,
 )
+
+DAY = timedelta(days=1)
+BRANCHES_A_STATEMENT = 200
+
+
+@dataclass(frozen=True)
+class Window:
+    """[start, end) in the asked zone: its whole local days and the part days at its
+    edges (start None: since the beginning)."""
+
+    whole: tuple[date | None, date]
+    parts: tuple[tuple[datetime, datetime], ...]
+
+    @classmethod
+    def of(cls, asked: AnalyticsRange, start: datetime | None, end: datetime) -> Window:
+        last = local_day(end, asked.zone)  # days before it end by `end`
+        if start is None:
+            return cls((None, last), _nonempty((midnight(last, asked.zone), end)))
+        first = local_day(start, asked.zone)
+        if midnight(first, asked.zone) < start:
+            first += DAY
+        if first >= last:
+            return cls((first, first), _nonempty((start, end)))
+        edges = ((start, midnight(first, asked.zone)), (midnight(last, asked.zone), end))
+        return cls((first, last), _nonempty(*edges))
+
+
+def _nonempty(*spans: tuple[datetime, datetime]) -> tuple[tuple[datetime, datetime], ...]:
+    return tuple((start, end) for start, end in spans if start < end)
 
 
 async def campaign_figures(
@@ -33,108 +66,146 @@ async def campaign_figures(
         sales.occurred_at >= BulkAwardRow.created_at,
         sales.occurred_at < end,
     )
-    jobs = (
-        await session.execute(
-            select(BulkAwardRow)
-            .where(
-                BulkAwardRow.reverses_bulk_award_id.is_(None),
-                BulkAwardRow.created_at < end,
-                (BulkAwardRow.created_at >= start) | sold_in_range,
+    jobs = list(
+        (
+            await session.execute(
+                select(BulkAwardRow)
+                .where(
+                    BulkAwardRow.reverses_bulk_award_id.is_(None),
+                    BulkAwardRow.created_at < end,
+                    (BulkAwardRow.created_at >= start) | sold_in_range,
+                )
+                .order_by(BulkAwardRow.created_at, BulkAwardRow.id)
             )
-            .order_by(BulkAwardRow.created_at, BulkAwardRow.id)
+        ).scalars()
+    )
+    if not jobs:
+        return []
+    taken_back = await _reversed(session, [job.id for job in jobs])
+    sums = _Sums(session, asked)
+    for job in jobs:
+        sums.ask_for(job)
+    await sums.read()
+    return [sums.figures(job, taken_back.get(job.id, 0), point_value) for job in jobs]
+
+
+async def _reversed(session: AsyncSession, bulk_award_ids: Sequence[str]) -> dict[str, int]:
+    """Customers whose award a reversal job took back, by the award reversed."""
+    rows = await session.execute(
+        select(BulkAwardRow.reverses_bulk_award_id, BulkAwardRow.awarded_customers).where(
+            BulkAwardRow.reverses_bulk_award_id.in_(bulk_award_ids)
         )
-    ).scalars()
-    return [await _figures(session, job, asked, point_value) for job in jobs]
+    )
+    return {str(job): int(customers) for job, customers in rows.all()}
 
 
-async def _figures(
-    session: AsyncSession, job: BulkAwardRow, asked: AnalyticsRange, point_value: Decimal
-) -> CampaignFigures:
-    awarded, holdout = await _members(session, job.id)
-    reversed_customers = await _reversed(session, job.id)
-    points = job.points * awarded - job.points * reversed_customers
+def _windows(job: BulkAwardRow, asked: AnalyticsRange) -> dict[str, tuple[datetime, datetime]]:
+    """The spans a campaign's revenue is read over: after the award (within the range),
+    and the holdout's over the same span or, without a holdout, as long a span before."""
     after_start = max(job.created_at, asked.start)
     after = (after_start, asked.end)
-    revenue_after = await _revenue(session, job.id, False, after)
-    holdout_revenue = None
-    revenue_before = None
-    if holdout:
-        holdout_revenue = holdout_scaled(
-            await _revenue(session, job.id, True, after), holdout, awarded
+    if job.holdout_customers:
+        return {"after": after, "holdout": after}
+    return {"after": after, "before": (after_start - (asked.end - after_start), after_start)}
+
+
+class _Sums:
+    """Every campaign's revenue windows and points spent, asked in two statements (one
+    branch of a UNION ALL per whole-days or part-day piece), added up by tag."""
+
+    def __init__(self, session: AsyncSession, asked: AnalyticsRange) -> None:
+        self.session = session
+        self.asked = asked
+        self.postgresql = session.bind is not None and session.bind.dialect.name == "postgresql"
+        self.money: list[Any] = []
+        self.points: list[Any] = []
+        self.found: dict[str, Decimal] = {}
+
+    def ask_for(self, job: BulkAwardRow) -> None:
+        for name, span in _windows(job, self.asked).items():
+            self._revenue(
+                f"{job.id} {name}", job.id, name == "holdout", Window.of(self.asked, *span)
+            )
+        self._spent(f"{job.id} spent", job.id, Window.of(self.asked, None, self.asked.end))
+
+    def _revenue(self, tag: str, bulk_award_id: str, holdout: bool, window: Window) -> None:
+        days, sales = RollupCampaignDayRow, RollupCampaignSaleRow
+        self.money.append(
+            self._branch(tag, days.revenue, self._whole_days(window, bulk_award_id, holdout))
         )
-    else:
-        before = (after_start - (asked.end - after_start), after_start)
-        revenue_before = await _revenue(session, job.id, False, before)
-    return CampaignFigures(
-        bulk_award_id=job.id,
-        campaign_id=job.campaign_id or job.id,
-        awarded_at=job.created_at,
-        recipients=awarded,
-        holdout_customers=holdout,
-        points_awarded=points,
-        cost=(points * point_value).quantize(Decimal("0.01")),
-        points_redeemed=await _spent(session, job.id, asked.end),
-        revenue_after=revenue_after,
-        holdout_revenue=holdout_revenue,
-        revenue_before=revenue_before,
-    )
+        for start, end in window.parts:
+            within = [
+                sales.bulk_award_id == bulk_award_id,
+                sales.holdout.is_(holdout),
+                sales.occurred_at >= start,
+                sales.occurred_at < end,
+            ]
+            self.money.append(self._branch(tag, sales.revenue, within))
 
-
-async def _members(session: AsyncSession, bulk_award_id: str) -> tuple[int, int]:
-    """Recipients awarded, and customers held out."""
-    rows = await session.execute(
-        select(BulkAwardRecipientRow.status, func.count())
-        .where(
-            BulkAwardRecipientRow.bulk_award_id == bulk_award_id,
-            BulkAwardRecipientRow.status.in_(("AWARDED", "HOLDOUT")),
+    def _spent(self, tag: str, bulk_award_id: str, window: Window) -> None:
+        days, spends = RollupCampaignDayRow, RollupCampaignSpendRow
+        self.points.append(
+            self._branch(tag, days.points_spent, self._whole_days(window, bulk_award_id, False))
         )
-        .group_by(BulkAwardRecipientRow.status)
-    )
-    counted = {status: int(count) for status, count in rows.all()}
-    return counted.get("AWARDED", 0), counted.get("HOLDOUT", 0)
+        for start, end in window.parts:
+            within = [
+                spends.bulk_award_id == bulk_award_id,
+                spends.spent_at >= start,
+                spends.spent_at < end,
+            ]
+            self.points.append(self._branch(tag, spends.points, within))
 
+    def _branch(self, tag: str, column: Any, where: Sequence[ColumnElement[bool]]) -> Any:
+        """PostgreSQL adds up (NUMERIC is exact); SQLite keeps money as text and would add
+        floats, so there each amount comes back and is added here."""
+        amount = func.sum(column) if self.postgresql else column
+        return select(literal(tag).label("tag"), amount.label("amount")).where(*where)
 
-async def _reversed(session: AsyncSession, bulk_award_id: str) -> int:
-    """Customers whose award a reversal job took back."""
-    found = await session.scalar(
-        select(func.count())
-        .select_from(BulkAwardRecipientRow)
-        .join(BulkAwardRow, BulkAwardRow.id == BulkAwardRecipientRow.bulk_award_id)
-        .where(
-            BulkAwardRow.reverses_bulk_award_id == bulk_award_id,
-            BulkAwardRecipientRow.status == "AWARDED",
+    def _whole_days(
+        self, window: Window, bulk_award_id: str, holdout: bool
+    ) -> list[ColumnElement[bool]]:
+        days = RollupCampaignDayRow
+        first, last = window.whole
+        since = [] if first is None else [days.day >= first]
+        return [
+            days.zone == self.asked.zone_name,
+            days.bulk_award_id == bulk_award_id,
+            days.holdout.is_(holdout),
+            *since,
+            days.day < last,
+        ]
+
+    async def read(self) -> None:
+        for branches in (self.money, self.points):
+            # SQLite takes at most 500 terms in one compound SELECT.
+            for start in range(0, len(branches), BRANCHES_A_STATEMENT):
+                part = branches[start : start + BRANCHES_A_STATEMENT]
+                rows = await self.session.execute(union_all(*part))
+                for tag, amount in rows.all():
+                    self.found[tag] = self.found.get(tag, Decimal(0)) + Decimal(amount or 0)
+
+    def total(self, tag: str) -> Decimal:
+        return self.found.get(tag, Decimal(0))
+
+    def figures(
+        self, job: BulkAwardRow, reversed_customers: int, point_value: Decimal
+    ) -> CampaignFigures:
+        awarded, holdout = job.awarded_customers, job.holdout_customers
+        points = job.points * awarded - job.points * reversed_customers
+        return CampaignFigures(
+            bulk_award_id=job.id,
+            campaign_id=job.campaign_id or job.id,
+            awarded_at=job.created_at,
+            recipients=awarded,
+            holdout_customers=holdout,
+            points_awarded=points,
+            cost=(points * point_value).quantize(Decimal("0.01")),
+            points_redeemed=int(self.total(f"{job.id} spent")),
+            revenue_after=self.total(f"{job.id} after"),
+            holdout_revenue=(
+                holdout_scaled(self.total(f"{job.id} holdout"), holdout, awarded)
+                if holdout
+                else None
+            ),
+            revenue_before=None if holdout else self.total(f"{job.id} before"),
         )
-    )
-    return int(found or 0)
-
-
-async def _revenue(
-    session: AsyncSession, bulk_award_id: str, holdout: bool, window: tuple[datetime, datetime]
-) -> Decimal:
-    sales = RollupCampaignSaleRow
-    within = (
-        sales.bulk_award_id == bulk_award_id,
-        sales.holdout.is_(holdout),
-        sales.occurred_at >= window[0],
-        sales.occurred_at < window[1],
-    )
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        total = await session.scalar(select(func.sum(sales.revenue)).where(*within))
-        return Decimal(total or 0)
-    # SQLite keeps money as text and would add it as floats: summed here instead.
-    amounts = await session.execute(select(sales.revenue).where(*within))
-    return _total(amounts.scalars().all())
-
-
-def _total(amounts: Sequence[Decimal]) -> Decimal:
-    return sum(amounts, Decimal(0))
-
-
-async def _spent(session: AsyncSession, bulk_award_id: str, until: datetime) -> int:
-    spends = RollupCampaignSpendRow
-    found = await session.scalar(
-        select(func.coalesce(func.sum(spends.points), 0)).where(
-            spends.bulk_award_id == bulk_award_id, spends.spent_at < until
-        )
-    )
-    return int(found or 0)

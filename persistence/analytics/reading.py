@@ -13,7 +13,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any
@@ -46,6 +46,7 @@ from domain.analytics import (
 )
 from persistence.analytics.campaigns import campaign_figures
 from persistence.analytics.rollups import FIRST_DAY
+from persistence.base import table_of
 from persistence.models import (
     CustomerRow,
     RollupActivityRow,
@@ -81,12 +82,28 @@ def cover(days: Days) -> list[tuple[str, date]]:
 
 
 def _covering(model: Any, rows: Sequence[tuple[str, date]]) -> Any:
-    months = [start for kind, start in rows if kind == MONTH]
-    days = [start for kind, start in rows if kind == DAY]
+    """The model's rows of these (granularity, start) pairs: months as a list, days as
+    runs of consecutive days (two years by day is one range, not 730 parameters)."""
+    months = sorted(start for kind, start in rows if kind == MONTH)
+    runs = _runs(sorted(start for kind, start in rows if kind == DAY))
     return or_(
         and_(model.granularity == MONTH, model.period.in_(months)),
-        and_(model.granularity == DAY, model.period.in_(days)),
+        *(
+            and_(model.granularity == DAY, model.period >= first, model.period < end)
+            for first, end in runs
+        ),
     )
+
+
+def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
+    """Consecutive days as [first, end) runs."""
+    runs: list[tuple[date, date]] = []
+    for day in days:
+        if runs and runs[-1][1] == day:
+            runs[-1] = (runs[-1][0], day + timedelta(days=1))
+        else:
+            runs.append((day, day + timedelta(days=1)))
+    return runs
 
 
 class RollupReader:
@@ -103,16 +120,29 @@ class RollupReader:
         # periods before them, read once per report (not once per period).
         self.counters: dict[date, tuple[int, int]] = {}
         self.kept: dict[tuple[date, str, str], Percentiles] = {}
+        self.ages: dict[str, dict[Decimal, int]] | None = None
+
+    async def _execute(self, statement: Any) -> Any:
+        """A Core statement on the session's connection: rows as tuples, without the
+        ORM's per-row work (a long report reads tens of thousands)."""
+        return await (await self.session.connection()).execute(statement)
+
+    async def _scalar(self, statement: Any) -> Any:
+        return (await self._execute(statement)).scalar()
 
     async def report(self) -> AnalyticsReport:
         periods = self.asked.periods()
         days = self.asked.days
-        flows = await self._daily_flows(days)
+        flows = await self._flows(periods)
         programme = await self._programme_days(days)
         if self.single:
             await self._read_whole_periods(periods)
-        figures = [await self._period(p.days, p, flows, programme) for p in periods]
-        totals = await self._period(days, None, flows, programme)
+        figures = [
+            await self._period(p.days, p, _sum_flows(flows, p.days), programme) for p in periods
+        ]
+        # The periods cut the range into pieces: its flow is theirs added up.
+        flow = sum((figure.flow for figure in figures), Flow())
+        totals = await self._period(days, None, flow, programme)
         return AnalyticsReport(
             totals=totals,
             periods=tuple(figures),
@@ -131,7 +161,7 @@ class RollupReader:
         self,
         days: Days,
         period: Period | None,
-        flows: dict[date, Flow],
+        flow: Flow,
         programme: _ProgrammeDays,
     ) -> PeriodFigures:
         before = days.before() if period is None else period.before()
@@ -141,7 +171,7 @@ class RollupReader:
         return PeriodFigures(
             start=self.asked.instant(days.first),
             end=self.asked.instant(days.end),
-            flow=_sum_flows(flows, days),
+            flow=flow,
             active_customers=active,
             previous_active=previous,
             retained_customers=await self._retained(days, period, before, active, previous),
@@ -156,22 +186,23 @@ class RollupReader:
 
     # Additive figures.
 
-    async def _daily_flows(self, days: Days) -> dict[date, Flow]:
+    async def _flows(self, periods: Sequence[Period]) -> dict[tuple[str, date], Flow]:
+        """The day and month rows that add up to each period, by (granularity, start)."""
         table = RollupTotalsRow
-        rows = await self.session.execute(
-            select(table).where(
+        needed = sorted({row for p in periods for row in cover(p.days)})
+        rows = await self._execute(
+            select(
+                table.granularity, table.period, *(getattr(table, name) for name in FLOW_FIELDS)
+            ).where(
                 table.zone == self.zone,
-                table.granularity == DAY,
                 table.scope.in_(self.scopes),
-                table.period >= days.first,
-                table.period < days.end,
+                _covering(table, needed),
             )
         )
-        flows: dict[date, Flow] = defaultdict(Flow)
-        for row in rows.scalars():
-            flows[row.period] = flows[row.period] + Flow(
-                *(getattr(row, name) for name in FLOW_FIELDS)
-            )
+        flows: dict[tuple[str, date], Flow] = {}
+        for granularity, start, *figures in rows.all():
+            key, flow = (granularity, start), Flow(*figures)
+            flows[key] = flows[key] + flow if key in flows else flow
         return flows
 
     async def _programme_days(self, days: Days) -> _ProgrammeDays:
@@ -179,12 +210,12 @@ class RollupReader:
         programme = and_(
             table.zone == self.zone, table.granularity == DAY, table.scope == PROGRAMME
         )
-        before = await self.session.scalar(
+        before = await self._scalar(
             select(func.coalesce(func.sum(table.net_points), 0)).where(
                 programme, table.period < days.first
             )
         )
-        rows = await self.session.execute(
+        rows = await self._execute(
             select(table.period, table.net_points, table.new_customers).where(
                 programme, table.period >= days.first, table.period < days.end
             )
@@ -208,7 +239,7 @@ class RollupReader:
         starts = sorted({p.start for p in periods} | {p.before().first for p in periods})
         granularity = self.asked.granularity.value
         activity, kept = RollupActivityRow, RollupPercentileRow
-        rows = await self.session.execute(
+        rows = await self._execute(
             select(activity.period, activity.active, activity.retained).where(
                 activity.zone == self.zone,
                 activity.granularity == granularity,
@@ -217,19 +248,20 @@ class RollupReader:
             )
         )
         self.counters = {start: (int(a), int(r)) for start, a, r in rows.all()}
-        found = await self.session.execute(
-            select(kept).where(
+        found = await self._execute(
+            select(
+                kept.period, kept.metric, kept.key, kept.count, kept.p50, kept.p90, kept.p95
+            ).where(
                 kept.zone == self.zone,
                 kept.granularity == granularity,
                 kept.scope == self.scopes[0],
                 kept.period.in_(starts),
+                kept.key.in_((ALL_REWARDS, "")),  # the periods' figures: no reward's own
             )
         )
         self.kept = {
-            (row.period, row.metric, row.key): Percentiles(
-                int(row.count), row.p50, row.p90, row.p95
-            )
-            for row in found.scalars()
+            (period, metric, key): Percentiles(int(count), p50, p90, p95)
+            for period, metric, key, count, p50, p90, p95 in found.all()
         }
 
     def _counter(self, period: Period, name: str) -> int:
@@ -237,24 +269,27 @@ class RollupReader:
         return active if name == "active" else retained
 
     async def _active_from_gaps(self, days: Days) -> int:
-        """Customers ever active here, less those one of whose gaps spans the days."""
+        """Customers ever active here, less those one of whose gaps spans the days: two
+        sums, each read from the index (after, before) or (before, after) that holds
+        fewer of its rows."""
         table = RollupGapRow
-        ever = func.sum(table.customers).filter(table.after == FIRST_DAY)
-        spanning = func.sum(table.customers).filter(table.before >= days.end)
-        found = (
-            await self.session.execute(
-                select(func.coalesce(ever, 0), func.coalesce(spanning, 0)).where(
-                    table.zone == self.zone,
-                    table.scope == self.scopes[0],
-                    table.after < days.first,
-                )
-            )
-        ).one()
+        scope = (table.zone == self.zone, table.scope == self.scopes[0])
+        ever = (
+            select(func.coalesce(func.sum(table.customers), 0))
+            .where(*scope, table.after == FIRST_DAY)
+            .scalar_subquery()
+        )
+        spanning = (
+            select(func.coalesce(func.sum(table.customers), 0))
+            .where(*scope, table.after < days.first, table.before >= days.end)
+            .scalar_subquery()
+        )
+        found = (await self._execute(select(ever, spanning))).one()
         return int(found[0]) - int(found[1])
 
     async def _distinct_active(self, days: Days, period: Period | None) -> int:
         query = self._active_customers(days, period).subquery()
-        return int(await self.session.scalar(select(func.count()).select_from(query)) or 0)
+        return int(await self._scalar(select(func.count()).select_from(query)) or 0)
 
     def _active_customers(self, days: Days, period: Period | None) -> Any:
         table = RollupCustomerPeriodRow
@@ -286,7 +321,7 @@ class RollupReader:
             .intersect(self._active_customers(before, _whole(before, period)))
             .subquery()
         )
-        return int(await self.session.scalar(select(func.count()).select_from(both)) or 0)
+        return int(await self._scalar(select(func.count()).select_from(both)) or 0)
 
     # Percentiles.
 
@@ -295,8 +330,18 @@ class RollupReader:
     ) -> Percentiles:
         if self.single and period is not None and period.whole:
             return self._kept_percentiles(period, metric, key)
-        counts = await self._values(days, metric, key)
+        if days == self.asked.days and metric is Metric.REDEMPTION_DAYS:
+            counts = await self._range_ages()
+        else:
+            counts = await self._values(days, metric, key)
         return Percentiles.of(counts.get(key, {}).items())
+
+    async def _range_ages(self) -> dict[str, dict[Decimal, int]]:
+        """The ages of the points spent in the range, of every reward and of all of them:
+        read once for the totals and the velocity table."""
+        if self.ages is None:
+            self.ages = await self._values(self.asked.days, Metric.REDEMPTION_DAYS, None)
+        return self.ages
 
     def _kept_percentiles(self, period: Period, metric: Metric, key: str) -> Percentiles:
         return self.kept.get((period.start, metric.value, key), Percentiles())
@@ -306,8 +351,8 @@ class RollupReader:
     ) -> dict[str, dict[Decimal, int]]:
         """How often each value was seen in these days, by key (one key, or every key)."""
         table = RollupValueRow
-        wanted = [table.key == key] if key is not None else [table.key != ALL_REWARDS]
-        rows = await self.session.execute(
+        wanted = [table.key == key] if key is not None else []
+        rows = await self._execute(
             select(table.key, table.value, func.sum(table.count))
             .where(
                 table.zone == self.zone,
@@ -336,7 +381,7 @@ class RollupReader:
             "adjustments",
         )
         stores = [] if self.asked.store_ids is None else [table.store_id.in_(self.scopes)]
-        rows = await self.session.execute(
+        rows = await self._execute(
             select(
                 table.staff_id,
                 table.store_id,
@@ -354,7 +399,7 @@ class RollupReader:
 
     async def _velocity(self, days: Days) -> list[RewardVelocity]:
         table = RollupRewardRow
-        rows = await self.session.execute(
+        rows = await self._execute(
             select(table.reward, func.sum(table.redemptions), func.sum(table.points))
             .where(
                 table.zone == self.zone,
@@ -364,10 +409,13 @@ class RollupReader:
             )
             .group_by(table.reward)
         )
-        ages = await self._values(days, Metric.REDEMPTION_DAYS, None)
+        ages = await self._range_ages()
         velocity = [
             RewardVelocity(
-                reward or None, int(count), int(points), Percentiles.of(ages[reward].items())
+                reward or None,
+                int(count),
+                int(points),
+                Percentiles.of(ages.get(reward, {}).items()),
             )
             for reward, count, points in rows.all()
             if count
@@ -391,7 +439,7 @@ class RollupReader:
 
     async def _new_by_month(self, months: Sequence[date]) -> dict[date, int]:
         table = RollupTotalsRow
-        rows = await self.session.execute(
+        rows = await self._execute(
             select(table.period, table.new_customers).where(
                 table.zone == self.zone,
                 table.granularity == MONTH,
@@ -405,7 +453,7 @@ class RollupReader:
         if not self.single:
             return await self._cohort_activity_of_stores(months)
         table = RollupCohortRow
-        rows = await self.session.execute(
+        rows = await self._execute(
             select(table.cohort, table.month, table.customers).where(
                 table.zone == self.zone,
                 table.scope == self.scopes[0],
@@ -436,7 +484,7 @@ class RollupReader:
     async def _lifetime(self, flow: Flow) -> LifetimeValue:
         rows = {
             row.participation: row
-            for row in (await self.session.execute(select(RollupSegmentRow))).scalars()
+            for row in (await self._execute(select(*table_of(RollupSegmentRow).columns))).all()
         }
         segments = tuple(_segment(kind, rows.get(kind.value)) for kind in Participation)
         moments = Moments(
@@ -475,13 +523,12 @@ def _whole(days: Days, period: Period | None) -> Period | None:
     return candidate if candidate.whole else None
 
 
-def _sum_flows(flows: dict[date, Flow], days: Days) -> Flow:
-    """The days' flows, looked up day by day (not a scan of the range's days per period)."""
-    total = Flow()
-    for day in _each_day(days):
-        if day in flows:
-            total = total + flows[day]
-    return total
+def _sum_flows(flows: dict[tuple[str, date], Flow], days: Days) -> Flow:
+    """The flows of the day and month rows that make up these days."""
+    found = [flows[row] for row in cover(days) if row in flows]
+    if len(found) == 1:
+        return found[0]
+    return sum(found, Flow())
 
 
 def _each_day(days: Days) -> list[date]:
@@ -498,7 +545,7 @@ def _months(days: Days) -> list[date]:
     return months
 
 
-def _segment(kind: Participation, row: RollupSegmentRow | None) -> Segment:
+def _segment(kind: Participation, row: Any) -> Segment:
     if row is None:
         return Segment(kind)
     return Segment(kind, int(row.customers), int(row.sales), row.revenue, int(row.repeaters))

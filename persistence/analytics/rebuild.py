@@ -24,6 +24,7 @@ from persistence.models import (
     GuestSaleRow,
     JournalEntryRow,
     RollupActivityRow,
+    RollupCampaignDayRow,
     RollupCampaignSaleRow,
     RollupCampaignSpendRow,
     RollupCohortRow,
@@ -53,6 +54,7 @@ ROLLUPS = (
     RollupSegmentRow,
     RollupCampaignSaleRow,
     RollupCampaignSpendRow,
+    RollupCampaignDayRow,
 )
 
 

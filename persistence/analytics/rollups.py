@@ -39,6 +39,7 @@ from persistence.models import (
     BulkAwardRow,
     CustomerRow,
     RollupActivityRow,
+    RollupCampaignDayRow,
     RollupCampaignSaleRow,
     RollupCampaignSpendRow,
     RollupCohortRow,
@@ -104,9 +105,9 @@ async def count_batch(session: AsyncSession, zones: Zones, limit: int) -> BatchC
     await events.tally_guest_sales(session, tally, [int(r) for r in refs[Counted.GUEST_SALE]])
     await events.tally_enrolments(session, tally, refs[Counted.ENROLMENT])
     await apply(session, tally)
-    await _count_campaign_sales(session, sales)
+    await _count_campaign_sales(session, zones, sales)
     for job in refs[Counted.HOLDOUT]:
-        await _backfill_campaign(session, job)
+        await _backfill_campaign(session, zones, job)
     counted = [row.id for row in inbox]
     await session.execute(
         delete(AnalyticsInboxRow).where(AnalyticsInboxRow.id.in_(counted)),
@@ -124,12 +125,23 @@ async def apply(session: AsyncSession, tally: Tally) -> None:
     await _recompute_percentiles(session, tally.values)
     await _count_activity(session, tally)
     await _count_lives(session, tally.lives)
-    if tally.campaign_spends:
-        rows = [
-            {"bulk_award_id": job, "entry_id": entry, "spent_at": when, "points": points}
-            for (job, entry), (when, points) in tally.campaign_spends.items()
-        ]
-        await session.execute(insert(table_of(RollupCampaignSpendRow)), rows)
+    await _count_campaign_spends(session, tally)
+
+
+async def _count_campaign_spends(session: AsyncSession, tally: Tally) -> None:
+    """Each spend of a campaign's points, and what it adds to its local days."""
+    if not tally.campaign_spends:
+        return
+    rows = [
+        {"bulk_award_id": job, "entry_id": entry, "spent_at": when, "points": points}
+        for (job, entry), (when, points) in tally.campaign_spends.items()
+    ]
+    await session.execute(insert(table_of(RollupCampaignSpendRow)), rows)
+    days = _Deltas()
+    for (job, _entry), (when, points) in tally.campaign_spends.items():
+        for zone, day in tally.zones.days(when):
+            days[(zone, job, False, day)]["points_spent"] += points
+    await add_to(session, RollupCampaignDayRow, days)
 
 
 def _key_names(model: type[Base]) -> list[str]:
@@ -265,6 +277,33 @@ async def _recompute_percentiles(
     await _upsert(session, RollupPercentileRow, rows_out)
 
 
+# Joined with the keys as arrays: a row-value IN list would filter the scope's every gap.
+FORGET_EMPTY_GAPS = text(
+    "DELETE FROM rollup_gaps AS g USING unnest(CAST(:zone AS text[]), CAST(:scope AS text[]), "
+    "CAST(:after AS date[]), CAST(:before AS date[])) AS w(zone, scope, after, before) "
+    "WHERE g.zone = w.zone AND g.scope = w.scope AND g.after = w.after "
+    "AND g.before = w.before AND g.customers = 0"
+)
+
+
+async def _forget_empty_gaps(session: AsyncSession, keys: Sequence[tuple[object, ...]]) -> None:
+    """Delete the gaps this batch took customers from that no customer has any more (a
+    row of 0 adds nothing to any count, but every read of the gaps would step over it)."""
+    table = table_of(RollupGapRow)
+    names = ("zone", "scope", "after", "before")
+    if _is_postgres(session):
+        for chunk in _chunks(keys, 5000):
+            await session.execute(FORGET_EMPTY_GAPS, _as_arrays(names, chunk))
+        return
+    for chunk in _chunks(keys):
+        await session.execute(
+            delete(table).where(
+                tuple_(*(table.c[name] for name in names)).in_(list(chunk)),
+                table.c.customers == 0,
+            )
+        )
+
+
 async def _count_activity(session: AsyncSession, tally: Tally) -> None:
     """Who was active when: new customer periods, active and retained counts, the gaps
     between active days, and the cohorts' months."""
@@ -304,8 +343,9 @@ async def _count_activity(session: AsyncSession, tally: Tally) -> None:
     for chunk in _chunks(new_rows, 2000):
         await session.execute(insert(table_of(RollupCustomerPeriodRow)), list(chunk))
     await add_to(session, RollupActivityRow, activity)
-    # A gap no customer has any more stays as a row of 0: it adds nothing to any count.
     await add_to(session, RollupGapRow, gaps)
+    emptied = [key for key, delta in gaps.items() if delta["customers"] <= 0]
+    await _forget_empty_gaps(session, emptied)
     await add_to(session, RollupCohortRow, cohorts)
 
 
@@ -421,7 +461,9 @@ def _segment_sums(segments: _Deltas, life: CustomerLife, sign: int) -> None:
     )
 
 
-async def _count_campaign_sales(session: AsyncSession, sales: Sequence[SaleRow]) -> None:
+async def _count_campaign_sales(
+    session: AsyncSession, zones: Zones, sales: Sequence[SaleRow]
+) -> None:
     """Each sale of a campaign's recipients or holdout, for revenue before and after."""
     if not sales:
         return
@@ -442,7 +484,7 @@ async def _count_campaign_sales(session: AsyncSession, sales: Sequence[SaleRow])
         for job, holdout in members[sale.customer_id]
     ]
     for part in _chunks(rows, 2000):
-        await _insert_campaign_sales(session, part)
+        await _insert_campaign_sales(session, zones, part)
 
 
 def _memberships(customers: Iterable[str]) -> Any:
@@ -461,7 +503,7 @@ def _memberships(customers: Iterable[str]) -> Any:
     )
 
 
-async def _backfill_campaign(session: AsyncSession, bulk_award_id: str) -> None:
+async def _backfill_campaign(session: AsyncSession, zones: Zones, bulk_award_id: str) -> None:
     """Once a job's recipients and holdout are known: every sale they made already (money
     is subtracted here, not in SQL: SQLite would do it in floating point)."""
     recipients = BulkAwardRecipientRow
@@ -487,10 +529,25 @@ async def _backfill_campaign(session: AsyncSession, bulk_award_id: str) -> None:
             }
             for status, sale in partition
         ]
-        await _insert_campaign_sales(session, rows)
+        await _insert_campaign_sales(session, zones, rows)
 
 
-async def _insert_campaign_sales(session: AsyncSession, rows: Sequence[dict[str, object]]) -> None:
-    if rows:
-        statement = insert_or_ignore(session, table_of(RollupCampaignSaleRow))
-        await session.execute(statement.on_conflict_do_nothing(), list(rows))
+async def _insert_campaign_sales(
+    session: AsyncSession, zones: Zones, rows: Sequence[dict[str, object]]
+) -> None:
+    """Insert the sales not counted yet, and add those (only those) to their local days."""
+    if not rows:
+        return
+    table = table_of(RollupCampaignSaleRow)
+    statement = insert_or_ignore(session, table).on_conflict_do_nothing()
+    inserted = await session.execute(
+        statement.returning(
+            table.c.bulk_award_id, table.c.holdout, table.c.occurred_at, table.c.revenue
+        ),
+        list(rows),
+    )
+    days = _Deltas()
+    for job, holdout, when, revenue in inserted.all():
+        for zone, day in zones.days(when):
+            days[(zone, job, holdout, day)]["revenue"] += revenue
+    await add_to(session, RollupCampaignDayRow, days)

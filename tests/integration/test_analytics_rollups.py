@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from domain.analytics import AnalyticsRange, AnalyticsReport, Granularity, midnight, zone_of
 from domain.campaigns import BulkAwardPoints, ReverseBulkAward
@@ -35,6 +36,7 @@ from persistence.analytics.raw import raw_report
 from persistence.analytics.reading import rollup_report
 from persistence.analytics.tally import Zones
 from persistence.database import Database
+from persistence.models import RollupGapRow
 from subscriptions.broker import InProcessBroker
 from subscriptions.hub import Hub
 from tests.conftest import empty_tables
@@ -442,3 +444,7 @@ async def test_rollups_answer_what_the_raw_rows_answer(
             raw = await raw_report(session, analytics, POINT_VALUE)
         assert differences(rollups, raw) == [], asked
         assert rollups == raw
+    async with database.reading() as session:
+        # A gap no customer has any more is deleted, not kept as a row of 0.
+        empty = select(func.count()).select_from(RollupGapRow).where(RollupGapRow.customers <= 0)
+        assert await session.scalar(empty) == 0
