@@ -16,12 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
+from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 GroupedFieldSet = dict[str, FieldDetailsList]
+STRAWBERRY_DEFINITION = GraphQLCoreConverter.DEFINITION_BACKREF
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class PlainField:
 
     response_name: str
     resolve: Callable[..., Any]
-    serialize: Callable[[Any], Any]
+    coerce: Callable[[Any], Any]
     non_null: bool
 
 
@@ -85,14 +88,28 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field = self.schema.get_field(parent_type, node.name.value)
             if field is None or field.args or node.arguments or field.resolve is None:
                 return None
-            if not getattr(field.resolve, "_is_default", False):
+            if not _is_attribute_read(field):
                 return None
             non_null = isinstance(field.type, GraphQLNonNull)
             named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
             if not is_leaf_type(named):
                 return None
-            plan.append(PlainField(response_name, field.resolve, named.serialize, non_null))
+            plan.append(
+                PlainField(response_name, field.resolve, named.coerce_output_value, non_null)
+            )
         return tuple(plan)
+
+
+def _is_attribute_read(field: GraphQLField) -> bool:
+    """Strawberry's resolver of a field without a resolver, extensions or permissions
+    (those keep `_is_default` too, but run their chain and may be async)."""
+    definition = field.extensions.get(STRAWBERRY_DEFINITION)
+    return (
+        getattr(field.resolve, "_is_default", False)
+        and isinstance(definition, StrawberryField)
+        and definition.is_basic_field
+        and not definition.is_async
+    )
 
 
 def _completed(field: PlainField, source: Any) -> Any:
@@ -102,7 +119,7 @@ def _completed(field: PlainField, source: Any) -> Any:
             if field.non_null:
                 raise NotPlain(field.response_name)
             return None
-        serialized = field.serialize(value)
+        serialized = field.coerce(value)
     except NotPlain:
         raise
     except Exception as error:

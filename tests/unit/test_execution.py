@@ -9,6 +9,9 @@ from typing import Any, ClassVar, cast
 import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
+from strawberry.permission import BasePermission
+from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from api.execution import PlainFieldsExecutionContext
 
@@ -31,6 +34,21 @@ class Row:
     @strawberry.field
     def doubled(self, by: int = 2) -> int:
         return self.number * by
+
+
+class Always(BasePermission):
+    message = "never shown"
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return True
+
+
+@strawberry.type
+class Guarded:
+    # No resolver but a permission: its async check must run, so it is not plain (JSON
+    # would take even the coroutine as its value).
+    secret: object = strawberry.field(permission_classes=[Always], graphql_type=JSON)
+    open: int = 1
 
 
 @strawberry.type
@@ -65,6 +83,10 @@ class Query:
     def broken(self) -> list[Broken]:
         # A null where the schema promises a number: an error either way.
         return [Broken(number=1), Broken(number=cast(int, None))]
+
+    @strawberry.field
+    def guarded(self) -> list[Guarded]:
+        return [Guarded(secret="s1"), Guarded(secret="s2")]
 
     @strawberry.field
     def unserializable(self) -> list[Broken]:
@@ -124,6 +146,19 @@ def test_a_value_that_does_not_serialise_is_the_same_error() -> None:
     assert [(e.message, e.path) for e in short.errors] == [
         (e.message, e.path) for e in ordinary.errors
     ]
+
+
+async def test_a_field_with_permissions_and_no_resolver_is_checked_and_awaited() -> None:
+    ordinary, short = schemas()
+    document = "{ guarded { secret open } }"
+    expected = await ordinary.execute(document)
+    answered = await short.execute(document)
+    assert answered.errors is None
+    assert (
+        answered.data
+        == expected.data
+        == {"guarded": [{"secret": "s1", "open": 1}, {"secret": "s2", "open": 1}]}
+    )
 
 
 class CountingResolves(SchemaExtension):
