@@ -83,7 +83,6 @@ def upgrade() -> None:
             "ix_rollup_campaign_sales_window",
             ["bulk_award_id", "holdout", "occurred_at"],
             unique=False,
-            postgresql_include=["revenue"],
         )
 
     op.create_table(
@@ -94,25 +93,6 @@ def upgrade() -> None:
         sa.Column("points", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
             "bulk_award_id", "entry_id", name=op.f("pk_rollup_campaign_spends")
-        ),
-    )
-    with op.batch_alter_table("rollup_campaign_spends", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_rollup_campaign_spends_window",
-            ["bulk_award_id", "spent_at"],
-            unique=False,
-            postgresql_include=["points"],
-        )
-    op.create_table(
-        "rollup_campaign_days",
-        sa.Column("zone", sa.String(length=64), nullable=False),
-        sa.Column("bulk_award_id", sa.String(length=36), nullable=False),
-        sa.Column("holdout", sa.Boolean(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
-        sa.Column("revenue", persistence.types.Money(precision=18, scale=4), nullable=False),
-        sa.Column("points_spent", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "zone", "bulk_award_id", "holdout", "day", name=op.f("pk_rollup_campaign_days")
         ),
     )
     op.create_table(
@@ -155,22 +135,8 @@ def upgrade() -> None:
         sa.Column("after", sa.Date(), nullable=False),
         sa.Column("before", sa.Date(), nullable=False),
         sa.Column("customers", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "zone",
-            "scope",
-            "after",
-            "before",
-            name=op.f("pk_rollup_gaps"),
-            postgresql_include=["customers"],
-        ),
+        sa.PrimaryKeyConstraint("zone", "scope", "after", "before", name=op.f("pk_rollup_gaps")),
     )
-    with op.batch_alter_table("rollup_gaps", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_rollup_gaps_before",
-            ["zone", "scope", "before", "after"],
-            unique=False,
-            postgresql_include=["customers"],
-        )
     op.create_table(
         "rollup_percentiles",
         sa.Column("zone", sa.String(length=64), nullable=False),
@@ -276,7 +242,6 @@ def upgrade() -> None:
             "key",
             "value",
             name=op.f("pk_rollup_values"),
-            postgresql_include=["count"],
         ),
     )
     op.create_table(
@@ -417,19 +382,12 @@ def downgrade() -> None:
     op.drop_table("rollup_staff")
     op.drop_table("rollup_rewards")
     op.drop_table("rollup_percentiles")
-    with op.batch_alter_table("rollup_gaps", schema=None) as batch_op:
-        batch_op.drop_index("ix_rollup_gaps_before")
-
     op.drop_table("rollup_gaps")
     with op.batch_alter_table("rollup_customer_periods", schema=None) as batch_op:
         batch_op.drop_index("ix_rollup_customer_periods_period")
 
     op.drop_table("rollup_customer_periods")
     op.drop_table("rollup_cohorts")
-    op.drop_table("rollup_campaign_days")
-    with op.batch_alter_table("rollup_campaign_spends", schema=None) as batch_op:
-        batch_op.drop_index("ix_rollup_campaign_spends_window")
-
     op.drop_table("rollup_campaign_spends")
     with op.batch_alter_table("rollup_campaign_sales", schema=None) as batch_op:
         batch_op.drop_index("ix_rollup_campaign_sales_window")
