@@ -1,0 +1,32 @@
+"""What every part of one rollup report reads with: the session, the range asked, its
+time zone and scopes, and Core statements on the session's connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.analytics import PROGRAMME, AnalyticsRange
+
+ALL_REWARDS = PROGRAMME
+MONEY_OFF = ""
+
+
+class ReadingContext:
+    """The session and the range one report reads the rollups of."""
+
+    def __init__(self, session: AsyncSession, asked: AnalyticsRange) -> None:
+        self.session = session
+        self.asked = asked
+        self.zone = asked.zone_name
+        self.scopes = asked.scopes
+        self.single = len(self.scopes) == 1
+
+    async def execute(self, statement: Any) -> Any:
+        """A Core statement on the session's connection: rows as tuples, without the
+        ORM's per-row work (a long report reads tens of thousands)."""
+        return await (await self.session.connection()).execute(statement)
+
+    async def scalar(self, statement: Any) -> Any:
+        return (await self.execute(statement)).scalar()

@@ -1,0 +1,204 @@
+"""The tables of a report's whole range read from the rollups: staff, reward velocity,
+cohorts and lifetime value."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.analytics import (
+    PROGRAMME,
+    AnalyticsRange,
+    Cohort,
+    Days,
+    Flow,
+    Granularity,
+    LifetimeValue,
+    Moments,
+    Participation,
+    Percentiles,
+    RewardVelocity,
+    Segment,
+    StaffFigures,
+    period_of,
+)
+from persistence.analytics.cover import MONTH, cover, covering, each_month
+from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
+from persistence.analytics.reading_percentiles import PercentileReader
+from persistence.base import table_of
+from persistence.models import (
+    CustomerRow,
+    RollupCohortRow,
+    RollupCustomerPeriodRow,
+    RollupRewardRow,
+    RollupSegmentRow,
+    RollupStaffRow,
+    RollupTotalsRow,
+)
+
+
+class RangeTableReader:
+    """The tables of one report's range; velocity shares the range's ages with the
+    report's percentiles."""
+
+    def __init__(self, context: ReadingContext, percentiles: PercentileReader) -> None:
+        self.context = context
+        self.percentiles = percentiles
+
+    async def staff(self, days: Days) -> list[StaffFigures]:
+        context, table = self.context, RollupStaffRow
+        figures = (
+            "enrolments",
+            "sales",
+            "points_issued",
+            "points_redeemed",
+            "refunds",
+            "adjustments",
+        )
+        stores = [] if context.asked.store_ids is None else [table.store_id.in_(context.scopes)]
+        rows = await context.execute(
+            select(
+                table.staff_id,
+                table.store_id,
+                *(func.sum(getattr(table, name)) for name in figures),
+            )
+            .where(table.zone == context.zone, covering(table, cover(days)), *stores)
+            .group_by(table.staff_id, table.store_id)
+        )
+        found = [
+            StaffFigures(staff, store or None, *(int(value) for value in values))
+            for staff, store, *values in rows.all()
+            if any(values)
+        ]
+        return sorted(found, key=lambda row: (row.staff_id, row.store_id or ""))
+
+    async def velocity(self, days: Days) -> list[RewardVelocity]:
+        table = RollupRewardRow
+        rows = await self.context.execute(
+            select(table.reward, func.sum(table.redemptions), func.sum(table.points))
+            .where(
+                table.zone == self.context.zone,
+                table.scope.in_(self.context.scopes),
+                table.reward != ALL_REWARDS,
+                covering(table, cover(days)),
+            )
+            .group_by(table.reward)
+        )
+        ages = await self.percentiles.range_ages()
+        velocity = [
+            RewardVelocity(
+                reward or None,
+                int(count),
+                int(points),
+                Percentiles.of(ages.get(reward, {}).items()),
+            )
+            for reward, count, points in rows.all()
+            if count
+        ]
+        return sorted(velocity, key=lambda row: row.reward_id or "")
+
+    async def cohorts(self, days: Days) -> list[Cohort]:
+        months = each_month(days)
+        if not months:
+            return []
+        sizes = await self._new_by_month(months)
+        active = await self._cohort_activity(months)
+        return [
+            Cohort(
+                self.context.asked.instant(month),
+                sizes.get(month, 0),
+                tuple(active.get((month, later), 0) for later in months[index:]),
+            )
+            for index, month in enumerate(months)
+        ]
+
+    async def _new_by_month(self, months: Sequence[date]) -> dict[date, int]:
+        table = RollupTotalsRow
+        rows = await self.context.execute(
+            select(table.period, table.new_customers).where(
+                table.zone == self.context.zone,
+                table.granularity == MONTH,
+                table.scope == PROGRAMME,
+                table.period.in_(months),
+            )
+        )
+        return {month: int(count) for month, count in rows.all()}
+
+    async def _cohort_activity(self, months: Sequence[date]) -> dict[tuple[date, date], int]:
+        if not self.context.single:
+            return await self._cohort_activity_of_stores(months)
+        table = RollupCohortRow
+        rows = await self.context.execute(
+            select(table.cohort, table.month, table.customers).where(
+                table.zone == self.context.zone,
+                table.scope == self.context.scopes[0],
+                table.cohort.in_(months),
+                table.month.in_(months),
+            )
+        )
+        return {(cohort, month): int(count) for cohort, month, count in rows.all()}
+
+    async def _cohort_activity_of_stores(
+        self, months: Sequence[date]
+    ) -> dict[tuple[date, date], int]:
+        """Several stores: a customer active in two of them in a month counts once."""
+        context, table = self.context, RollupCustomerPeriodRow
+        active = (
+            select(table.customer_id, table.period)
+            .where(
+                table.zone == context.zone,
+                table.granularity == MONTH,
+                table.scope.in_(context.scopes),
+                table.period.in_(months),
+            )
+            .group_by(table.customer_id, table.period)
+            .subquery()
+        )
+        return await _cohorts_from_enrolments(context.session, context.asked, active, months)
+
+    async def lifetime(self, flow: Flow) -> LifetimeValue:
+        rows = {
+            row.participation: row
+            for row in (
+                await self.context.execute(select(*table_of(RollupSegmentRow).columns))
+            ).all()
+        }
+        segments = tuple(_segment(kind, rows.get(kind.value)) for kind in Participation)
+        moments = Moments(
+            n=sum(segment.customers for segment in segments),
+            **{
+                name: sum(int(getattr(row, name)) for row in rows.values())
+                for name in ("x", "y", "xx", "yy", "xy")
+            },
+        )
+        return LifetimeValue(
+            segments, moments, flow.sales, flow.revenue, flow.guest_sales, flow.guest_revenue
+        )
+
+
+def _segment(kind: Participation, row: Any) -> Segment:
+    if row is None:
+        return Segment(kind)
+    return Segment(kind, int(row.customers), int(row.sales), row.revenue, int(row.repeaters))
+
+
+async def _cohorts_from_enrolments(
+    session: AsyncSession, asked: AnalyticsRange, active: Any, months: Sequence[date]
+) -> dict[tuple[date, date], int]:
+    rows = await session.execute(
+        select(active.c.period, CustomerRow.enrolled_at).join(
+            CustomerRow, CustomerRow.id == active.c.customer_id
+        )
+    )
+    counted: defaultdict[tuple[date, date], int] = defaultdict(int)
+    zone = asked.zone
+    for month, enrolled_at in rows.all():
+        cohort = period_of(enrolled_at.astimezone(zone).date(), Granularity.MONTH)
+        if cohort in months:
+            counted[(cohort, month)] += 1
+    return counted
