@@ -20,6 +20,11 @@ SCOPES = "CROSS JOIN LATERAL (VALUES (x.store_id), ('*')) AS s(scope)"
 GRANULARITIES = """CROSS JOIN LATERAL (VALUES
     ('DAY', x.day), ('WEEK', date_trunc('week', x.day)::date),
     ('MONTH', date_trunc('month', x.day)::date)) AS g(granularity, period)"""
+# Values seen are kept by quarter and year too (persistence/analytics/tally.py).
+VALUE_GRANULARITIES = """CROSS JOIN LATERAL (VALUES
+    ('DAY', x.day), ('WEEK', date_trunc('week', x.day)::date),
+    ('MONTH', date_trunc('month', x.day)::date), ('QUARTER', date_trunc('quarter', x.day)::date),
+    ('YEAR', date_trunc('year', x.day)::date)) AS g(granularity, period)"""
 ADDED = """CROSS JOIN LATERAL (VALUES ('DAY', x.day), ('MONTH', date_trunc('month', x.day)::date))
     AS g(granularity, period)"""
 
@@ -141,7 +146,7 @@ FROM (
 VALUES_ = f"""
 INSERT INTO rollup_values (zone, granularity, period, scope, metric, key, value, count)
 SELECT 'UTC', g.granularity, g.period, s.scope, x.metric, x.key, x.value, count(*)
-FROM seen AS x {SCOPES} {GRANULARITIES}
+FROM seen AS x {SCOPES} {VALUE_GRANULARITIES}
 WHERE s.scope IS NOT NULL
 GROUP BY g.granularity, g.period, s.scope, x.metric, x.key, x.value"""
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from domain.analytics import Days, Metric, Percentiles, Period
-from persistence.analytics.cover import cover, covering
+from persistence.analytics.cover import cover_values, covering
 from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
 from persistence.models import RollupPercentileRow, RollupValueRow
 
@@ -79,7 +79,7 @@ class PercentileReader:
                 table.zone == self.context.zone,
                 table.scope.in_(self.context.scopes),
                 table.metric == metric.value,
-                covering(table, cover(days)),
+                covering(table, cover_values(days)),
                 *wanted,
             )
             .group_by(table.key, table.value)

@@ -31,7 +31,7 @@ from persistence.analytics.counting_campaigns import (
 )
 from persistence.analytics.deltas import Deltas, add_to, existing_rows, rows_for_keys, upsert
 from persistence.analytics.inbox import Counted
-from persistence.analytics.tally import Number, Tally, Zones
+from persistence.analytics.tally import EVERY_PERIOD, Number, Tally, Zones
 from persistence.models import (
     AnalyticsInboxRow,
     RollupCustomerRow,
@@ -126,8 +126,10 @@ async def apply(session: AsyncSession, tally: Tally) -> None:
 async def _recompute_percentiles(
     session: AsyncSession, values: Mapping[tuple[object, ...], Mapping[str, Number]]
 ) -> None:
-    """The percentiles of every whole period whose values changed, from all its values."""
-    touched = sorted({key[:6] for key in values}, key=repr)
+    """The percentiles of every whole period whose values changed, from all its values
+    (of days, weeks and months: quarters and years only add up long ranges)."""
+    kept = {granularity.value for granularity in EVERY_PERIOD}
+    touched = sorted({key[:6] for key in values if key[1] in kept}, key=repr)
     if not touched:
         return
     counts: defaultdict[tuple[object, ...], list[tuple[Decimal, int]]] = defaultdict(list)

@@ -25,6 +25,22 @@ EVERY_PERIOD = (Granularity.DAY, Granularity.WEEK, Granularity.MONTH)
 NO_STORE = ""
 
 
+# Values seen are also kept by these, which no report is cut into (no kept percentiles).
+QUARTER, YEAR = "QUARTER", "YEAR"
+
+
+def quarter_of(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def value_buckets(day: date) -> Iterator[tuple[str, date]]:
+    """(granularity, period start) of every row a value seen on this local day adds to."""
+    for granularity in EVERY_PERIOD:
+        yield granularity.value, period_of(day, granularity)
+    yield QUARTER, quarter_of(day)
+    yield YEAR, date(day.year, 1, 1)
+
+
 def scopes_of(store_id: str | None) -> tuple[str, ...]:
     return (PROGRAMME,) if store_id is None else (store_id, PROGRAMME)
 
@@ -115,10 +131,14 @@ class Tally:
     def add_value(
         self, instant: datetime, store_id: str | None, metric: Metric, key: str, value: Decimal
     ) -> None:
-        """A value seen once, for the percentiles of every period it is in."""
-        for bucket in self.zones.buckets(instant, EVERY_PERIOD):
-            for scope in scopes_of(store_id):
-                self.values[(*bucket, scope, metric.value, key, value)]["count"] += 1
+        """A value seen once, for the percentiles of every period it is in, and in its
+        quarter and year (a long range adds up fewer rows)."""
+        for zone, day in self.zones.days(instant):
+            for granularity, period in value_buckets(day):
+                for scope in scopes_of(store_id):
+                    self.values[(zone, granularity, period, scope, metric.value, key, value)][
+                        "count"
+                    ] += 1
 
     def add_active(self, instant: datetime, store_id: str, customer_id: str) -> None:
         for zone, day in self.zones.days(instant):

@@ -174,8 +174,10 @@ ASKED = st.builds(
     Asked,
     zone=st.sampled_from(ZONES),
     granularity=st.sampled_from(list(Granularity)),
-    first=st.integers(-10, HISTORY_DAYS),
-    days=st.integers(1, 70),
+    first=st.integers(-40, HISTORY_DAYS),
+    # Long ranges too: from 1 July (-31) a range of 92 days or more holds a whole quarter,
+    # whose values are read from the quarter's rows.
+    days=st.integers(1, 70) | st.integers(92, 160),
     stores=st.sampled_from([None, ("S1",), ("S2",), ("S1", "S2"), ("S2", "S3")]),
     compared=st.none() | st.integers(0, 60),
 )

@@ -1,5 +1,6 @@
-"""Upgrading a programme that already counted campaigns (revision 0008) fills the campaign
-days from what was counted, in every zone the rollups kept, and goes back down cleanly."""
+"""Upgrading a programme that already counted campaigns and values (revision 0008) fills
+the campaign days from what was counted, in every zone the rollups kept, adds up the
+values' quarters and years from their months, and goes back down cleanly."""
 
 from __future__ import annotations
 
@@ -77,8 +78,32 @@ async def campaign_days(url: str) -> list[tuple[object, ...]]:
         await engine.dispose()
 
 
+async def coarse_values(url: str) -> list[tuple[object, ...]]:
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT granularity, period, value, count FROM rollup_values "
+                    "WHERE granularity IN ('QUARTER', 'YEAR')"
+                )
+            )
+            found = [
+                (kind, _day(period), Decimal(str(value)), int(count))
+                for kind, period, value, count in rows
+            ]
+            return sorted(found, key=lambda row: (row[0], row[1], row[2]))
+    finally:
+        await engine.dispose()
+
+
 def _day(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def kept(url: str, value: date | Decimal) -> object:
+    """As each database keeps a date or an exact number (SQLite: text)."""
+    return value if url.startswith("postgresql") else str(value)
 
 
 def stored(url: str, instant: datetime) -> object:
@@ -120,8 +145,35 @@ async def test_upgrading_fills_the_campaign_days_from_the_counted_campaigns(
         ),
     )
 
+    values = (
+        "INSERT INTO rollup_values (zone, granularity, period, scope, metric, key, value, count) "
+        "VALUES ('UTC', 'MONTH', :period, '*', 'CHECKOUT_MS', '', :value, :count)"
+    )
+    await execute(
+        url,
+        (
+            values,
+            [
+                {"period": kept(url, date(2026, month, 1)), "value": kept(url, value), "count": n}
+                for month, value, n in (
+                    (1, Decimal(2400), 3),
+                    (2, Decimal(2400), 2),
+                    (4, Decimal(2400), 1),
+                    (2, Decimal(310), 4),
+                )
+            ],
+        ),
+    )
+
     await asyncio.to_thread(command.upgrade, config, "head")
 
+    assert await coarse_values(url) == [
+        ("QUARTER", date(2026, 1, 1), Decimal(310), 4),
+        ("QUARTER", date(2026, 1, 1), Decimal(2400), 5),
+        ("QUARTER", date(2026, 4, 1), Decimal(2400), 1),
+        ("YEAR", date(2026, 1, 1), Decimal(310), 4),
+        ("YEAR", date(2026, 1, 1), Decimal(2400), 6),
+    ]
     assert await campaign_days(url) == [
         ("America/New_York", "job-1", False, date(2026, 12, 1), Decimal("14.75"), 40),
         ("America/New_York", "job-1", True, date(2026, 12, 1), Decimal("7.00"), 0),
@@ -132,3 +184,4 @@ async def test_upgrading_fills_the_campaign_days_from_the_counted_campaigns(
     await asyncio.to_thread(command.downgrade, config, "0008")
     await asyncio.to_thread(command.upgrade, config, "head")
     assert len(await campaign_days(url)) == 5
+    assert len(await coarse_values(url)) == 5

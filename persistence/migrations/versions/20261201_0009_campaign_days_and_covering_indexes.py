@@ -1,8 +1,10 @@
-"""Campaign sales and spends by local day, and indexes that answer the long reads alone.
+"""Campaign sales and spends by local day, values seen by quarter and year, and indexes
+that answer the long reads alone.
 
 `rollup_campaign_days` is filled here from the campaign rows already counted, for every
 time zone the rollups keep so far, so an upgraded programme reports its campaigns as
-before. On PostgreSQL the gaps and the values also carry their counts in their indexes
+before; the quarters and years of values seen are added up from their months. On
+PostgreSQL the gaps and the values also carry their counts in their indexes
 (index-only scans); SQLite has no INCLUDE and keeps its indexes as they were.
 
 Revision ID: 0009
@@ -70,15 +72,36 @@ def upgrade() -> None:
             unique=False,
             postgresql_include=["customers"],
         )
-    if op.get_bind().dialect.name == "postgresql":
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    if postgresql:
         for table, (key, counted) in PRIMARY_KEYS_WITH_COUNTS.items():
             _primary_key(table, key, f" INCLUDE ({counted})")
         _fill_campaign_days_in_sql()
     else:
         _fill_campaign_days_here()
+    for granularity, start in (PERIOD_START if postgresql else SQLITE_PERIOD_START).items():
+        op.execute(VALUES_OF_MONTHS.format(granularity=granularity, start=start))
+
+
+# The first day of a month row's quarter and year, in each dialect.
+PERIOD_START = {
+    "QUARTER": "date_trunc('quarter', period)::date",
+    "YEAR": "date_trunc('year', period)::date",
+}
+SQLITE_PERIOD_START = {
+    "QUARTER": "strftime('%Y-', period) || printf('%02d', "
+    "(CAST(strftime('%m', period) AS INTEGER) - 1) / 3 * 3 + 1) || '-01'",
+    "YEAR": "strftime('%Y-01-01', period)",
+}
+VALUES_OF_MONTHS = """
+INSERT INTO rollup_values (zone, granularity, period, scope, metric, key, value, count)
+SELECT zone, '{granularity}', {start}, scope, metric, key, value, sum(count)
+FROM rollup_values WHERE granularity = 'MONTH'
+GROUP BY zone, {start}, scope, metric, key, value"""
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM rollup_values WHERE granularity IN ('QUARTER', 'YEAR')")
     if op.get_bind().dialect.name == "postgresql":
         for table, (key, _counted) in PRIMARY_KEYS_WITH_COUNTS.items():
             _primary_key(table, key, "")
