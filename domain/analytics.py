@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from functools import cached_property
 from itertools import accumulate
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -127,11 +128,13 @@ class Period:
     days: Days
     granularity: Granularity
 
-    @property
+    # Cached: a long report asks each of its periods several times (cached_property
+    # writes the instance's dict directly, which a frozen dataclass allows).
+    @cached_property
     def whole(self) -> bool:
         return self.days.whole_periods(self.granularity)
 
-    @property
+    @cached_property
     def start(self) -> date:
         """The first day of the whole period it is part of."""
         return period_of(self.days.first, self.granularity)
@@ -231,6 +234,15 @@ def percentile(counts: Iterable[tuple[Decimal, int]], fraction: Decimal) -> Deci
     return _Ranked(counts).percentile(fraction)
 
 
+PERCENTILE_FRACTIONS = (Decimal("0.5"), Decimal("0.9"), Decimal("0.95"))
+
+
+def ranks_needed(total: int, fraction: Decimal) -> tuple[int, int]:
+    """The two 0-based ranks a continuous percentile interpolates between."""
+    below = int(fraction * (total - 1))
+    return below, min(below + 1, total - 1)
+
+
 class _Ranked:
     """Values seen `count` times, in order, with their cumulative counts: each percentile
     is a bisection, not a sort."""
@@ -241,12 +253,23 @@ class _Ranked:
         self.seen = list(accumulate(count for _, count in ordered))
         self.total = self.seen[-1] if self.seen else 0
 
+    @classmethod
+    def of_cumulative(cls, rows: Iterable[tuple[Decimal, int]], total: int) -> _Ranked:
+        """Some values with the count of values up to and including each: enough when they
+        hold every rank a percentile needs (a database ranked them)."""
+        ranked = cls(())
+        ordered = sorted(rows)
+        ranked.values = [value for value, _ in ordered]
+        ranked.seen = [upto for _, upto in ordered]
+        ranked.total = total
+        return ranked
+
     def percentile(self, fraction: Decimal) -> Decimal | None:
         if not self.total:
             return None
         position = fraction * (self.total - 1)
-        below = int(position)
-        lower, upper = self._at(below), self._at(min(below + 1, self.total - 1))
+        below, above = ranks_needed(self.total, fraction)
+        lower, upper = self._at(below), self._at(above)
         return lower + (upper - lower) * (position - below)
 
     def _at(self, rank: int) -> Decimal:
@@ -302,13 +325,18 @@ class Percentiles:
 
     @classmethod
     def of(cls, counts: Iterable[tuple[Decimal, int]]) -> Percentiles:
-        ranked = _Ranked(counts)
-        return cls(
-            ranked.total,
-            ranked.percentile(Decimal("0.5")),
-            ranked.percentile(Decimal("0.9")),
-            ranked.percentile(Decimal("0.95")),
-        )
+        return cls._of(_Ranked(counts))
+
+    @classmethod
+    def of_ranks(cls, rows: Iterable[tuple[Decimal, int]], total: int) -> Percentiles:
+        """From the values at the ranks the percentiles need, each with the count of values
+        up to and including it (`ranks_needed` of each fraction), of `total` seen."""
+        return cls._of(_Ranked.of_cumulative(rows, total))
+
+    @classmethod
+    def _of(cls, ranked: _Ranked) -> Percentiles:
+        p50, p90, p95 = (ranked.percentile(fraction) for fraction in PERCENTILE_FRACTIONS)
+        return cls(ranked.total, p50, p90, p95)
 
 
 @dataclass(frozen=True)

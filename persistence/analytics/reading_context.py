@@ -22,6 +22,8 @@ class ReadingContext:
         self.zone = asked.zone_name
         self.scopes = asked.scopes
         self.single = len(self.scopes) == 1
+        bind = session.bind
+        self.postgresql = bind is not None and bind.dialect.name == "postgresql"
 
     async def execute(self, statement: Any) -> Any:
         """A Core statement on the session's connection: rows as tuples, without the

@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, literal, or_, select
 
-from domain.analytics import Days, Metric, Percentiles, Period
+from domain.analytics import PERCENTILE_FRACTIONS, Days, Metric, Percentiles, Period
 from persistence.analytics.cover import cover_values, covering
 from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
 from persistence.models import RollupPercentileRow, RollupValueRow
@@ -24,7 +25,7 @@ class PercentileReader:
         # One scope's kept percentiles of the range's whole periods and the periods before
         # them, read once per report (not once per period).
         self.kept: dict[tuple[date, str, str], Percentiles] = {}
-        self.ages: dict[str, dict[Decimal, int]] | None = None
+        self.ages: dict[str, Percentiles] | None = None
 
     async def read_whole_periods(self, starts: Sequence[date]) -> None:
         """The kept percentiles of the whole periods starting on these days, in one
@@ -52,29 +53,48 @@ class PercentileReader:
         if self.context.single and period is not None and period.whole:
             return self._kept_percentiles(period, metric, key)
         if days == self.context.asked.days and metric is Metric.REDEMPTION_DAYS:
-            counts = await self.range_ages()
+            found = await self.range_ages()
         else:
-            counts = await self._values(days, metric, key)
-        return Percentiles.of(counts.get(key, {}).items())
+            found = await self._of_values(days, metric, key)
+        return found.get(key, Percentiles())
 
-    async def range_ages(self) -> dict[str, dict[Decimal, int]]:
-        """The ages of the points spent in the range, of every reward and of all of them:
-        read once for the totals and the velocity table."""
+    async def range_ages(self) -> dict[str, Percentiles]:
+        """The percentiles of the ages of the points spent in the range, of every reward
+        and of all of them: read once for the totals and the velocity table."""
         if self.ages is None:
-            self.ages = await self._values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
+            self.ages = await self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
         return self.ages
 
     def _kept_percentiles(self, period: Period, metric: Metric, key: str) -> Percentiles:
         return self.kept.get((period.start, metric.value, key), Percentiles())
 
-    async def _values(
+    async def _of_values(
         self, days: Days, metric: Metric, key: str | None
-    ) -> dict[str, dict[Decimal, int]]:
-        """How often each value was seen in these days, by key (one key, or every key)."""
+    ) -> dict[str, Percentiles]:
+        """The percentiles of the values seen in these days, by key (one key, or every
+        key): PostgreSQL ranks them and sends only the values at the ranks needed; SQLite
+        keeps them as text (which sorts wrong) and sends every value with its count."""
+        seen = self._seen(days, metric, key)
+        if not self.context.postgresql:
+            counts: defaultdict[str, list[tuple[Decimal, int]]] = defaultdict(list)
+            for found_key, value, count in (await self.context.execute(seen)).all():
+                counts[found_key].append((value, int(count)))
+            return {found: Percentiles.of(values) for found, values in counts.items()}
+        at_ranks: defaultdict[str, list[tuple[Decimal, int]]] = defaultdict(list)
+        totals: dict[str, int] = {}
+        for found_key, value, upto, total in (await self.context.execute(_ranked(seen))).all():
+            at_ranks[found_key].append((value, int(upto)))
+            totals[found_key] = int(total)
+        return {
+            found: Percentiles.of_ranks(values, totals[found]) for found, values in at_ranks.items()
+        }
+
+    def _seen(self, days: Days, metric: Metric, key: str | None) -> Any:
+        """How often each value was seen in these days, by key."""
         table = RollupValueRow
         wanted = [table.key == key] if key is not None else []
-        rows = await self.context.execute(
-            select(table.key, table.value, func.sum(table.count))
+        return (
+            select(table.key, table.value, func.sum(table.count).label("count"))
             .where(
                 table.zone == self.context.zone,
                 table.scope.in_(self.context.scopes),
@@ -84,7 +104,25 @@ class PercentileReader:
             )
             .group_by(table.key, table.value)
         )
-        counts: defaultdict[str, dict[Decimal, int]] = defaultdict(dict)
-        for found_key, value, count in rows.all():
-            counts[found_key][value] = int(count)
-        return counts
+
+
+def _ranked(seen: Any) -> Any:
+    """Of the values seen, those holding a rank a percentile needs, each with the count of
+    values up to it and the key's total (window sums over the values in order)."""
+    counted = seen.cte("seen")
+    upto = func.sum(counted.c.count).over(partition_by=counted.c.key, order_by=counted.c.value)
+    total = func.sum(counted.c.count).over(partition_by=counted.c.key)
+    ranked = select(
+        counted.c.key,
+        counted.c.value,
+        counted.c.count,
+        upto.label("upto"),
+        total.label("total"),
+    ).cte("ranked")
+    below = ranked.c.upto - ranked.c.count  # values before this one
+    ranks = []
+    for fraction in PERCENTILE_FRACTIONS:
+        lower = func.floor(literal(fraction) * (ranked.c.total - 1))
+        ranks += [lower, func.least(lower + 1, ranked.c.total - 1)]
+    holds = or_(*(and_(rank >= below, rank < ranked.c.upto) for rank in ranks))
+    return select(ranked.c.key, ranked.c.value, ranked.c.upto, ranked.c.total).where(holds)

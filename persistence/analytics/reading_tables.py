@@ -95,7 +95,7 @@ class RangeTableReader:
                 reward or None,
                 int(count),
                 int(points),
-                Percentiles.of(ages.get(reward, {}).items()),
+                ages.get(reward, Percentiles()),
             )
             for reward, count, points in rows.all()
             if count
