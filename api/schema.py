@@ -26,7 +26,7 @@ from api.guests.resolvers import GuestMutations
 from api.limits import document_limits
 from api.points.resolvers import PointsMutations, PointsQueries, PointsSubscriptions
 from api.programme.resolvers import ProgrammeMutations, ProgrammeQueries
-from api.scalars import SCALAR_MAP
+from api.scalars import SCALAR_MAP, allow_wide_int_output
 from api.settings import Settings
 from api.stores.resolvers import StoreMutations, StoreQueries
 from domain.errors import DomainError
@@ -112,6 +112,7 @@ class LoyaltySchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    allow_wide_int_output()
     return LoyaltySchema(
         query=Query,
         mutation=Mutation,

@@ -14,6 +14,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.execution import PlainFieldsExecutionContext
+from api.scalars import allow_wide_int_output
 
 
 @strawberry.enum
@@ -190,3 +191,36 @@ def test_plain_fields_are_read_without_a_resolve_info_each(monkeypatch: pytest.M
     _, short = schemas()
     assert short.execute_sync("{ rows { number name } }").errors is None
     assert built == ["rows"]
+
+
+@strawberry.type
+class Totals:
+    points: int
+
+
+@strawberry.type
+class WideQuery:
+    @strawberry.field
+    def totals(self, points: int = 0) -> list[Totals]:
+        return [Totals(points=2_271_853_568), Totals(points=-(2**53 - 1)), Totals(points=points)]
+
+    @strawberry.field
+    def too_wide(self) -> Totals:
+        return Totals(points=2**53)
+
+
+def test_an_int_output_past_32_bits_is_sent_as_it_is_up_to_2_to_the_53() -> None:
+    allow_wide_int_output()
+    for execution_context_class in (None, PlainFieldsExecutionContext):
+        schema = strawberry.Schema(query=WideQuery, execution_context_class=execution_context_class)
+        answered = schema.execute_sync("{ totals(points: 7) { points } }")
+        assert answered.errors is None
+        assert answered.data == {
+            "totals": [{"points": 2_271_853_568}, {"points": -(2**53 - 1)}, {"points": 7}]
+        }
+        beyond = schema.execute_sync("{ tooWide { points } }")
+        assert beyond.errors is not None
+        assert "32-bit" in beyond.errors[0].message
+        # Inputs keep the 32-bit rule.
+        refused = schema.execute_sync("{ totals(points: 2271853568) { points } }")
+        assert refused.errors is not None
