@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.analytics import PROGRAMME, AnalyticsRange
@@ -24,11 +25,19 @@ class ReadingContext:
         self.single = len(self.scopes) == 1
         bind = session.bind
         self.postgresql = bind is not None and bind.dialect.name == "postgresql"
+        self.planned_per_call = False
 
     async def execute(self, statement: Any) -> Any:
         """A Core statement on the session's connection: rows as tuples, without the
         ORM's per-row work (a long report reads tens of thousands)."""
-        return await (await self.session.connection()).execute(statement)
+        connection = await self.session.connection()
+        if self.postgresql and not self.planned_per_call:
+            # Each statement planned with its values: a generic plan cannot tell which
+            # end of the gaps' two indexes holds fewer of a range's rows, nor how many
+            # values seen a range's rows hold.
+            await connection.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+            self.planned_per_call = True
+        return await connection.execute(statement)
 
     async def scalar(self, statement: Any) -> Any:
         return (await self.execute(statement)).scalar()

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import Integer, and_, cast, func, literal, or_, select
 
 from domain.analytics import PERCENTILE_FRACTIONS, Days, Metric, Percentiles, Period
 from persistence.analytics.cover import cover_values, covering
@@ -110,12 +110,15 @@ def _ranked(seen: Any) -> Any:
     """Of the values seen, those holding a rank a percentile needs, each with the count of
     values up to it and the key's total (window sums over the values in order)."""
     counted = seen.cte("seen")
-    upto = func.sum(counted.c.count).over(partition_by=counted.c.key, order_by=counted.c.value)
-    total = func.sum(counted.c.count).over(partition_by=counted.c.key)
+    # Window sums of integers (a value is seen fewer than 2**31 times in a range's rows):
+    # bigint arithmetic, several times as fast as NUMERIC over thousands of values.
+    times = cast(counted.c.count, Integer)
+    upto = func.sum(times).over(partition_by=counted.c.key, order_by=counted.c.value)
+    total = func.sum(times).over(partition_by=counted.c.key)
     ranked = select(
         counted.c.key,
         counted.c.value,
-        counted.c.count,
+        times.label("count"),
         upto.label("upto"),
         total.label("total"),
     ).cte("ranked")
