@@ -9,6 +9,7 @@ it; elsewhere they are skipped with the reason.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -57,22 +58,28 @@ async def _admin_connection(url: URL) -> asyncpg.Connection:
     )
 
 
-@pytest.fixture(scope="session")
-async def postgres_url() -> AsyncIterator[str]:
+@contextlib.asynccontextmanager
+async def new_postgres_database(prefix: str) -> AsyncIterator[str]:
+    """An empty database of its own beside the test one, dropped afterwards: its URL."""
     admin_url = make_url(POSTGRES_URL)
     try:
         admin = await _admin_connection(admin_url)
     except (OSError, asyncpg.PostgresError) as error:
         service_unavailable("PostgreSQL", error)
-    name = f"loyalty_test_{os.getpid()}_{secrets.token_hex(3)}"
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     await admin.execute(f'CREATE DATABASE "{name}"')
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
     try:
-        await asyncio.to_thread(upgrade_to_head, url)
-        yield url
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def postgres_url() -> AsyncIterator[str]:
+    async with new_postgres_database("loyalty_test") as url:
+        await asyncio.to_thread(upgrade_to_head, url)
+        yield url
 
 
 @pytest.fixture(scope="session")

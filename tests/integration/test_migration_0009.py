@@ -5,21 +5,18 @@ values' quarters and years from their months, and goes back down cleanly."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import asyncpg
 import pytest
 from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from persistence.migrate import alembic_config
-from tests.conftest import BACKENDS, POSTGRES_URL, _admin_connection, service_unavailable
+from tests.conftest import BACKENDS, new_postgres_database
 
 # 23:30 UTC on 1 December is 18:30 in New York: the same local day in both zones; 03:00
 # UTC on 2 December is still 1 December in New York.
@@ -36,18 +33,8 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Asyn
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'upgrade.db'}"
         return
-    admin_url = make_url(POSTGRES_URL)
-    try:
-        admin = await _admin_connection(admin_url)
-    except (OSError, asyncpg.PostgresError) as error:
-        service_unavailable("PostgreSQL", error)
-    name = f"loyalty_upgrade_{secrets.token_hex(4)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with new_postgres_database("loyalty_upgrade") as url:
+        yield url
 
 
 async def execute(url: str, *statements: tuple[str, list[dict[str, object]]]) -> None:
