@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, cast, func, literal, or_, select
 
-from domain.analytics import PERCENTILE_FRACTIONS, Days, Metric, Percentiles, Period
+from domain.analytics import PERCENTILE_FRACTIONS, Days, Granularity, Metric, Percentiles, Period
 from persistence.analytics.cover import cover_values, covering
 from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
 from persistence.models import RollupPercentileRow, RollupValueRow
@@ -71,8 +71,38 @@ class PercentileReader:
     async def _of_values(
         self, days: Days, metric: Metric, key: str | None
     ) -> dict[str, Percentiles]:
-        """The percentiles of the values seen in these days, by key (one key, or every
-        key): PostgreSQL ranks them and sends only the values at the ranks needed; SQLite
+        """The percentiles of these days, by key (one key, or every key): of one whole
+        day, week or month of one scope, those kept; else from the values seen."""
+        whole = _whole_period_of(days) if self.context.single else None
+        if whole is not None:
+            return await self._kept_of(whole, days.first, metric, key)
+        return await self._ranked_values(days, metric, key)
+
+    async def _kept_of(
+        self, granularity: Granularity, start: date, metric: Metric, key: str | None
+    ) -> dict[str, Percentiles]:
+        context, kept = self.context, RollupPercentileRow
+        wanted = [kept.key == key] if key is not None else []
+        found = await context.execute(
+            select(kept.key, kept.count, kept.p50, kept.p90, kept.p95).where(
+                kept.zone == context.zone,
+                kept.granularity == granularity.value,
+                kept.period == start,
+                kept.scope == context.scopes[0],
+                kept.metric == metric.value,
+                *wanted,
+            )
+        )
+        return {
+            found_key: Percentiles(int(count), p50, p90, p95)
+            for found_key, count, p50, p90, p95 in found.all()
+        }
+
+    async def _ranked_values(
+        self, days: Days, metric: Metric, key: str | None
+    ) -> dict[str, Percentiles]:
+        """From the values seen: PostgreSQL ranks them and sends only the values at the
+        ranks needed; SQLite
         keeps them as text (which sorts wrong) and sends every value with its count."""
         seen = self._seen(days, metric, key)
         if not self.context.postgresql:
@@ -104,6 +134,14 @@ class PercentileReader:
             )
             .group_by(table.key, table.value)
         )
+
+
+def _whole_period_of(days: Days) -> Granularity | None:
+    """The kind of period (month, week, day) these days are exactly one of, if any."""
+    for granularity in (Granularity.MONTH, Granularity.WEEK, Granularity.DAY):
+        if days.whole_periods(granularity):
+            return granularity
+    return None
 
 
 def _ranked(seen: Any) -> Any:

@@ -183,6 +183,24 @@ ASKED = st.builds(
 )
 
 
+# Ranges that are one whole month (August, September, October 2026), week (from Monday
+# 3 August) or day: their totals' percentiles are the kept ones, not the values'.
+WHOLE_PERIODS = [(0, 31), (31, 30), (61, 31), (2, 7), (9, 7), (5, 1), (40, 1)]
+WHOLE = st.builds(
+    Asked,
+    zone=st.sampled_from(ZONES),
+    granularity=st.sampled_from(list(Granularity)),
+    first=st.just(0),
+    days=st.just(1),
+    stores=st.sampled_from([None, ("S1",), ("S2",), ("S1", "S2")]),
+    compared=st.none() | st.integers(0, 60),
+).flatmap(
+    lambda asked: st.sampled_from(WHOLE_PERIODS).map(
+        lambda period: replace(asked, first=period[0], days=period[1])
+    )
+)
+
+
 def actor(staff: int) -> Actor | None:
     name = STAFF[staff]
     return None if name is None else Actor(name, "cashier", "T1")
@@ -415,7 +433,10 @@ def differences(rollups: AnalyticsReport, raw: AnalyticsReport) -> list[str]:
 @given(
     enrolments=st.lists(ENROLMENT, min_size=1, max_size=6),
     history=st.lists(STEP, min_size=4, max_size=30),
-    ranges=st.lists(ASKED, min_size=3, max_size=3),
+    # Three ranges of any length and one that is a whole period.
+    ranges=st.tuples(st.lists(ASKED, min_size=3, max_size=3), WHOLE).map(
+        lambda drawn: [*drawn[0], drawn[1]]
+    ),
     # Small batches: what one batch counts depends on what earlier batches counted.
     batch_size=st.sampled_from([3, 17, 2000]),
 )
