@@ -8,7 +8,7 @@ a movement of no store (bulk awards, expiry) in the programme's only.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -55,13 +55,10 @@ class Zones:
     def __post_init__(self) -> None:
         self.infos = {name: ZoneInfo(name) for name in self.names}
 
-    def buckets(
-        self, instant: datetime, granularities: Iterable[Granularity] = ADDED_BY
-    ) -> Iterator[Bucket]:
-        kinds = tuple(granularities)
-        for name, info in self.infos.items():
-            day = local_day(instant, info)
-            for granularity in kinds:
+    def buckets(self, instant: datetime) -> Iterator[Bucket]:
+        """The day and month (in each zone) an additive figure of this instant adds to."""
+        for name, day in self.days(instant):
+            for granularity in ADDED_BY:
                 yield name, granularity.value, period_of(day, granularity)
 
     def days(self, instant: datetime) -> Iterator[tuple[str, date]]:
