@@ -12,6 +12,7 @@ date.max, which the worker writes for 0001-01-01 and 9999-12-31.
 from __future__ import annotations
 
 from persistence.analytics.rebuild import ROLLUPS
+from persistence.analytics.tally import BINNED, BINNED_BY
 from persistence.base import table_of
 from persistence.models import AnalyticsInboxRow
 
@@ -150,6 +151,24 @@ FROM seen AS x {SCOPES} {VALUE_GRANULARITIES}
 WHERE s.scope IS NOT NULL
 GROUP BY g.granularity, g.period, s.scope, x.metric, x.key, x.value"""
 
+# Each value's bin (domain.analytics.value_bin: cut down to two significant figures).
+BIN = f"""
+CREATE OR REPLACE FUNCTION bench_bin(v numeric) RETURNS numeric
+LANGUAGE sql IMMUTABLE AS $$
+SELECT CASE WHEN v = 0 THEN 0::numeric ELSE
+    floor(v * power(10::numeric, 1 - {EXPONENT})) / power(10::numeric, 1 - {EXPONENT})
+END $$"""
+BIN_NAMES = " ".join(f"WHEN '{metric}' THEN '{name}'" for metric, name in BINNED.items())
+BINNED_METRICS = ", ".join(f"'{metric}'" for metric in BINNED)
+BINNED_GRANULARITIES = ", ".join(f"'{granularity}'" for granularity in sorted(BINNED_BY))
+BINS = f"""
+INSERT INTO rollup_values (zone, granularity, period, scope, metric, key, value, count)
+SELECT zone, granularity, period, scope, CASE metric {BIN_NAMES} END, key, bench_bin(value),
+    sum(count)
+FROM rollup_values
+WHERE metric IN ({BINNED_METRICS}) AND granularity IN ({BINNED_GRANULARITIES})
+GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+
 PERCENTILES = f"""
 INSERT INTO rollup_percentiles (zone, granularity, period, scope, metric, key, count, p50,
     p90, p95)
@@ -268,6 +287,8 @@ FILL = [
     ("values seen", "DROP TABLE IF EXISTS seen"),
     ("values seen", SEEN),
     ("values", VALUES_),
+    ("bins", BIN),
+    ("bins", BINS),
     ("percentiles", PERCENTILES),
     ("customer periods", CUSTOMER_PERIODS),
     ("activity", ACTIVITY),

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from functools import cached_property
 from itertools import accumulate
@@ -25,6 +25,9 @@ from domain.errors import InvalidInput
 PROGRAMME = "*"
 MAX_RANGE_DAYS = 3 * 366 + 31
 SIGNIFICANT_DIGITS = 3
+# Values seen are also counted in bins of two significant figures (a tenth as many rows),
+# so a percentile of a long range first finds its bin, then its value among the bin's.
+BIN_DIGITS = 2
 SECONDS_PER_DAY = Decimal(86_400)
 
 
@@ -227,6 +230,22 @@ def significant(value: Decimal, digits: int = SIGNIFICANT_DIGITS) -> Decimal:
         return Decimal(0)
     exponent = value.adjusted() - digits + 1
     return value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_EVEN).normalize()
+
+
+def value_bin(value: Decimal) -> Decimal:
+    """The bin a value (never negative) is counted in: the value cut down to `BIN_DIGITS`
+    significant figures. The bin of 0 is 0; of 123 it is 120, holding [120, 130)."""
+    if not value:
+        return Decimal(0)
+    exponent = value.adjusted() - BIN_DIGITS + 1
+    return value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_FLOOR).normalize()
+
+
+def bin_end(start: Decimal) -> Decimal:
+    """The end (exclusive) of the bin that starts at `start`; the bin of 0 holds 0 alone."""
+    if not start:
+        return Decimal(0)
+    return start + Decimal(1).scaleb(start.adjusted() - BIN_DIGITS + 1)
 
 
 def percentile(counts: Iterable[tuple[Decimal, int]], fraction: Decimal) -> Decimal | None:

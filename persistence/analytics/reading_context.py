@@ -30,7 +30,13 @@ class ReadingContext:
     async def execute(self, statement: Any) -> Any:
         """A Core statement on the session's connection: rows as tuples, without the
         ORM's per-row work (a long report reads tens of thousands)."""
-        connection = await self.session.connection()
+        if self.postgresql and not self.session.in_transaction():
+            # One snapshot for the whole report: its statements (the bins, then the values
+            # in them) agree with each other while the worker commits.
+            snapshot = {"isolation_level": "REPEATABLE READ"}
+            connection = await self.session.connection(execution_options=snapshot)
+        else:
+            connection = await self.session.connection()
         if self.postgresql and not self.planned_per_call:
             # Each statement planned with its values: a generic plan cannot tell which
             # end of the gaps' two indexes holds fewer of a range's rows, nor how many

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.analytics import CustomerLife, Percentiles
+from domain.analytics import CustomerLife, Metric, Percentiles
 from persistence.analytics import events
 from persistence.analytics.counting_activity import FIRST_DAY, LAST_DAY, count_activity
 from persistence.analytics.counting_campaigns import (
@@ -127,9 +127,11 @@ async def _recompute_percentiles(
     session: AsyncSession, values: Mapping[tuple[object, ...], Mapping[str, Number]]
 ) -> None:
     """The percentiles of every whole period whose values changed, from all its values
-    (of days, weeks and months: quarters and years only add up long ranges)."""
+    (of days, weeks and months: quarters and years only add up long ranges; bins are
+    no metric of their own)."""
     kept = {granularity.value for granularity in EVERY_PERIOD}
-    touched = sorted({key[:6] for key in values if key[1] in kept}, key=repr)
+    metrics = {metric.value for metric in Metric}
+    touched = sorted({key[:6] for key in values if key[1] in kept and key[4] in metrics}, key=repr)
     if not touched:
         return
     counts: defaultdict[tuple[object, ...], list[tuple[Decimal, int]]] = defaultdict(list)

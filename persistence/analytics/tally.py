@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from domain.analytics import PROGRAMME, Granularity, Metric, local_day, period_of
+from domain.analytics import PROGRAMME, Granularity, Metric, local_day, period_of, value_bin
 
 Number = int | Decimal
 # (zone, granularity, period)
@@ -39,6 +39,12 @@ def value_buckets(day: date) -> Iterator[tuple[str, date]]:
         yield granularity.value, period_of(day, granularity)
     yield QUARTER, quarter_of(day)
     yield YEAR, date(day.year, 1, 1)
+
+
+# Each metric's values are also counted in bins (`value_bin`), in rollup_values under this
+# metric name, by every granularity a range's values are added up from (not by week).
+BINNED = {Metric.CHECKOUT_MS: "CHECKOUT_MS_BIN", Metric.REDEMPTION_DAYS: "REDEMPTION_BIN"}
+BINNED_BY = frozenset((Granularity.DAY.value, Granularity.MONTH.value, QUARTER, YEAR))
 
 
 def scopes_of(store_id: str | None) -> tuple[str, ...]:
@@ -129,13 +135,15 @@ class Tally:
         self, instant: datetime, store_id: str | None, metric: Metric, key: str, value: Decimal
     ) -> None:
         """A value seen once, for the percentiles of every period it is in, and in its
-        quarter and year (a long range adds up fewer rows)."""
+        quarter and year (a long range adds up fewer rows); and its bin."""
         for zone, day in self.zones.days(instant):
             for granularity, period in value_buckets(day):
                 for scope in scopes_of(store_id):
-                    self.values[(zone, granularity, period, scope, metric.value, key, value)][
-                        "count"
-                    ] += 1
+                    bucket = (zone, granularity, period, scope)
+                    self.values[(*bucket, metric.value, key, value)]["count"] += 1
+                    if granularity in BINNED_BY:
+                        binned = (*bucket, BINNED[metric], key, value_bin(value))
+                        self.values[binned]["count"] += 1
 
     def add_active(self, instant: datetime, store_id: str, customer_id: str) -> None:
         for zone, day in self.zones.days(instant):

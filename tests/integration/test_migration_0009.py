@@ -152,7 +152,7 @@ async def test_upgrading_fills_the_campaign_days_from_the_counted_campaigns(
         ),
     )
 
-    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.upgrade, config, "0009")
 
     assert await coarse_values(url) == [
         ("QUARTER", date(2026, 1, 1), Decimal(310), 4),
@@ -169,6 +169,6 @@ async def test_upgrading_fills_the_campaign_days_from_the_counted_campaigns(
         ("UTC", "job-1", True, date(2026, 12, 2), Decimal("7.00"), 0),
     ]
     await asyncio.to_thread(command.downgrade, config, "0008")
-    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.upgrade, config, "0009")
     assert len(await campaign_days(url)) == 5
     assert len(await coarse_values(url)) == 5

@@ -1,10 +1,11 @@
-"""Percentiles of values seen over a run of days: PostgreSQL ranks the values and sends
-only those at the ranks needed, SQLite sends them all; both equal percentile_cont over
-every value seen (Percentiles.of), ties, single values and money-sized decimals included."""
+"""Percentiles of values seen over a run of days: PostgreSQL ranks the bins, then the
+values in the bins holding the ranks needed; SQLite sends every value. Both equal
+percentile_cont over every value seen (Percentiles.of), ties, single values and
+money-sized decimals included."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -14,13 +15,18 @@ from sqlalchemy import insert
 from domain.analytics import AnalyticsRange, Granularity, Metric, Percentiles
 from persistence.analytics.reading_context import ReadingContext
 from persistence.analytics.reading_percentiles import PercentileReader
+from persistence.analytics.tally import Tally, Zones
 from persistence.base import table_of
 from persistence.database import Database
 from persistence.models import RollupValueRow
 from tests.conftest import empty_tables
 
 FIRST = date(2026, 3, 30)  # the range holds part days, a whole month and part of May
-VALUE = st.sampled_from([Decimal(v) for v in ("0", "0.125", "7", "310", "2400", "2410", "1E+4")])
+# Values in one bin (2400, 2410, 2490), in adjacent bins (2490, 2500), in bins far apart,
+# the bin of 0 alone, and fractions.
+VALUE = st.sampled_from(
+    [Decimal(v) for v in ("0", "0.125", "0.13", "7", "310", "2400", "2410", "2490", "2500", "1E+4")]
+)
 SEEN = st.lists(
     st.tuples(st.integers(0, 34), st.sampled_from(["", "R1"]), VALUE, st.integers(1, 4)),
     min_size=1,
@@ -29,15 +35,18 @@ SEEN = st.lists(
 
 
 def rows(seen: list[tuple[int, str, Decimal, int]]) -> list[dict[str, object]]:
-    """The day and month rows the worker keeps for these values (summed per row key)."""
-    counted: dict[tuple[object, ...], int] = {}
+    """The rows the worker keeps for these values (its own tally: values and their bins, by
+    day, week, month, quarter and year)."""
+    tally = Tally(Zones(("UTC",)))
     for offset, key, value, count in seen:
-        day = FIRST + timedelta(days=offset)
-        for granularity, period in (("DAY", day), ("MONTH", day.replace(day=1))):
-            row = ("UTC", granularity, period, "*", Metric.CHECKOUT_MS.value, key, value)
-            counted[row] = counted.get(row, 0) + count
+        instant = datetime.combine(FIRST + timedelta(days=offset), time(12), tzinfo=UTC)
+        for _ in range(count):
+            tally.add_value(instant, None, Metric.CHECKOUT_MS, key, value)
     names = ("zone", "granularity", "period", "scope", "metric", "key", "value")
-    return [dict(zip(names, row, strict=True)) | {"count": n} for row, n in counted.items()]
+    return [
+        dict(zip(names, row, strict=True)) | {"count": counted["count"]}
+        for row, counted in tally.values.items()
+    ]
 
 
 @settings(

@@ -15,10 +15,12 @@ from domain.analytics import (
     Granularity,
     Percentiles,
     age_in_days,
+    bin_end,
     holdout_scaled,
     midnight,
     percentile,
     significant,
+    value_bin,
     zone_of,
 )
 from domain.errors import InvalidInput
@@ -73,6 +75,36 @@ def test_values_are_kept_to_three_significant_figures_rounding_half_to_even(
     value: str, kept: str
 ) -> None:
     assert significant(Decimal(value)) == Decimal(kept)
+
+
+@pytest.mark.parametrize(
+    ("value", "start", "end"),
+    [
+        ("0", "0", "0"),
+        ("0.00999", "0.0099", "0.01"),
+        ("0.0123", "0.012", "0.013"),
+        ("1", "1", "1.1"),
+        ("9.99", "9.9", "10"),
+        ("10", "10", "11"),
+        ("99.9", "99", "100"),
+        ("999", "990", "1000"),
+        ("1000", "1000", "1100"),
+        ("12300", "12000", "13000"),
+    ],
+)
+def test_a_value_is_binned_to_two_significant_figures_cut_down(
+    value: str, start: str, end: str
+) -> None:
+    assert value_bin(Decimal(value)) == Decimal(start)
+    assert bin_end(value_bin(Decimal(value))) == Decimal(end)
+
+
+def test_bins_hold_every_value_in_order() -> None:
+    kept = sorted({significant(Decimal(n) / 1000) for n in range(1, 200_000, 7)})
+    bins = [value_bin(value) for value in kept]
+    assert bins == sorted(bins)
+    assert all(start <= v < bin_end(start) for v, start in zip(kept, bins, strict=True))
+    assert len(set(bins)) * 5 < len(kept)
 
 
 def test_a_redemption_age_is_the_points_weighted_mean_never_below_zero() -> None:
