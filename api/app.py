@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,8 +20,11 @@ from api.schema import build_schema
 from api.services import Services, build_services, close_services
 from api.settings import Settings
 from api.view import LoyaltyGraphQL
+from workers.base import Worker
 
 KEEP_ALIVE_SECONDS = 15.0
+WORKER_STOP_GRACE_SECONDS = 10.0
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -39,13 +42,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         services = build_services(settings)
         app.state.services = services
-        background = [asyncio.create_task(task) for task in _background_work(services)]
+        listener = asyncio.create_task(services.broker.run())
+        workers = _workers(services)
+        running = [asyncio.create_task(worker.run()) for worker in workers]
         try:
             yield
         finally:
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
+            await _stop(workers, running)
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
             await close_services(services)
 
     routes = [
@@ -60,12 +65,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RateLimitMiddleware)])
 
 
-def _background_work(services: Services) -> list[Coroutine[Any, Any, None]]:
-    """The broker's listener always; the workers when this process runs jobs."""
+def _workers(services: Services) -> list[Worker]:
+    """The workers, when this process runs jobs (the broker's listener runs always)."""
     settings = services.settings
-    work = [services.broker.run()]
-    if settings.run_jobs:
-        work += [services.worker.run(), services.relay.run(), services.rollups.run()]
-        if settings.points_expiry != "never":
-            work.append(services.expiry.run())
-    return work
+    if not settings.run_jobs:
+        return []
+    workers: list[Worker] = [services.worker, services.relay, services.rollups]
+    if settings.points_expiry != "never":
+        workers.append(services.expiry)
+    return workers
+
+
+async def _stop(workers: list[Worker], running: list[asyncio.Task[None]]) -> None:
+    """Each worker finishes the batch under way and returns; one that takes longer than
+    the grace period is cancelled (its transaction rolls back, nothing is half counted)."""
+    for worker in workers:
+        worker.stop()
+    if not running:
+        return
+    _done, late = await asyncio.wait(running, timeout=WORKER_STOP_GRACE_SECONDS)
+    for task in late:
+        logger.warning("a worker did not stop in %s s; cancelled", WORKER_STOP_GRACE_SECONDS)
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)

@@ -25,8 +25,12 @@ class BulkAwardWorker(Worker):
         """A job was created here: start at once rather than at the next poll."""
         self._wake.set()
 
+    def stop(self) -> None:
+        super().stop()
+        self._wake.set()
+
     async def run(self) -> None:
-        while True:
+        while self.running:
             awarded = await self.run_once()
             if awarded == 0:
                 await self._idle()
@@ -37,7 +41,7 @@ class BulkAwardWorker(Worker):
             return await campaigns.award_next_batch(self.uow(), self.batch_size, self.clock())
         except Exception:
             logger.exception("a bulk award batch failed; it will be retried")
-            await asyncio.sleep(RETRY_AFTER_FAILURE_SECONDS)
+            await self.pause(RETRY_AFTER_FAILURE_SECONDS)
             return 0
 
     async def drain(self) -> None:

@@ -3,7 +3,6 @@ batch, until no customer this process can lock is due."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -21,12 +20,12 @@ class ExpiryWorker(Worker):
     interval_seconds: float
 
     async def run(self) -> None:
-        while True:
+        while self.running:
             try:
                 await self.expire_due()
             except Exception:
                 logger.exception("expiring points failed; it will run again")
-            await asyncio.sleep(self.interval_seconds)
+            await self.pause(self.interval_seconds)
 
     async def expire_due(self) -> int:
         """Batches until none is left that this process can take; returns customers seen."""
@@ -35,5 +34,5 @@ class ExpiryWorker(Worker):
             uow, now = self.uow(), self.clock()
             batch = await expiry.expire_points(uow, self.policy, now, self.batch_size)
             seen += batch
-            if batch < self.batch_size:
+            if batch < self.batch_size or not self.running:
                 return seen

@@ -4,7 +4,6 @@ two relays never send the same batch at once."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +21,7 @@ class OutboxRelay(Worker):
     batch_size: int = 500
 
     async def run(self) -> None:
-        while True:
+        while self.running:
             try:
                 relayed = await self.relay_once()
             except Exception as error:
@@ -33,7 +32,7 @@ class OutboxRelay(Worker):
                 )
                 relayed = 0
             if relayed < self.batch_size:
-                await asyncio.sleep(self.poll_seconds)
+                await self.pause(self.poll_seconds)
 
     async def relay_once(self) -> int:
         now = self.clock()

@@ -28,7 +28,7 @@ class RollupWorker(Worker):
     untold: set[str] = field(default_factory=set)
 
     async def run(self) -> None:
-        while True:
+        while self.running:
             try:
                 counted = await self.count_once()
                 await self.tell_stores()
@@ -40,7 +40,7 @@ class RollupWorker(Worker):
                 )
                 counted = 0
             if counted < self.batch_size:
-                await asyncio.sleep(self.poll_seconds)
+                await self.pause(self.poll_seconds)
 
     async def count_once(self) -> int:
         """Count one batch of the inbox; 0 when it is empty or another process counts."""
