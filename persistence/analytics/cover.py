@@ -82,6 +82,16 @@ def covering(model: Any, rows: Sequence[tuple[str, date]]) -> Any:
     )
 
 
+def spanning(column: Any, starts: Sequence[date]) -> Any:
+    """Periods from the first of these starts to the last, as a range: for the whole
+    periods of a report (every period of one granularity between the two, so the range
+    holds no other rows of it), two parameters, not hundreds for SQLAlchemy to coerce
+    one by one (a millisecond for two years of days)."""
+    if not starts:
+        return false()
+    return and_(column >= min(starts), column <= max(starts))
+
+
 def _runs(days: Sequence[date]) -> list[tuple[date, date]]:
     """Consecutive days as [first, end) runs."""
     runs: list[tuple[date, date]] = []

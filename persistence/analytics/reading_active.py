@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from domain.analytics import Days, Period
 from persistence.analytics.counting_activity import FIRST_DAY
-from persistence.analytics.cover import DAY, each_day, whole_period
+from persistence.analytics.cover import DAY, spanning, whole_period
 from persistence.analytics.reading_context import ReadingContext
 from persistence.models import RollupActivityRow, RollupCustomerPeriodRow, RollupGapRow
 
@@ -34,7 +34,7 @@ class ActiveCustomerReader:
                 activity.zone == context.zone,
                 activity.granularity == context.asked.granularity.value,
                 activity.scope == context.scopes[0],
-                activity.period.in_(starts),
+                spanning(activity.period, starts),
             )
         )
         self.counters = {start: (int(a), int(r)) for start, a, r in rows.all()}
@@ -78,16 +78,16 @@ class ActiveCustomerReader:
     def _active_customers(self, days: Days, period: Period | None) -> Any:
         table = RollupCustomerPeriodRow
         if period is not None and period.whole:
-            granularity, starts = period.granularity.value, [period.start]
+            granularity, when = period.granularity.value, table.period == period.start
         else:
-            granularity, starts = DAY, each_day(days)
+            granularity, when = DAY, and_(table.period >= days.first, table.period < days.end)
         return (
             select(table.customer_id)
             .where(
                 table.zone == self.context.zone,
                 table.granularity == granularity,
                 table.scope.in_(self.context.scopes),
-                table.period.in_(starts),
+                when,
             )
             .group_by(table.customer_id)
         )

@@ -22,7 +22,7 @@ from domain.analytics import (
     bin_end,
     value_bin,
 )
-from persistence.analytics.cover import cover_values, covering
+from persistence.analytics.cover import cover_values, covering, spanning
 from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
 from persistence.analytics.tally import BINNED
 from persistence.models import RollupPercentileRow, RollupValueRow
@@ -49,7 +49,7 @@ class PercentileReader:
                 kept.zone == context.zone,
                 kept.granularity == context.asked.granularity.value,
                 kept.scope == context.scopes[0],
-                kept.period.in_(starts),
+                spanning(kept.period, starts),
                 kept.key.in_((ALL_REWARDS, "")),  # the periods' figures: no reward's own
             )
         )
