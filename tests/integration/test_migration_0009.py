@@ -47,41 +47,38 @@ async def execute(url: str, *statements: tuple[str, list[dict[str, object]]]) ->
         await engine.dispose()
 
 
-async def campaign_days(url: str) -> list[tuple[object, ...]]:
+async def fetched(url: str, query: str) -> list[tuple[object, ...]]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT zone, bulk_award_id, holdout, day, revenue, points_spent "
-                    "FROM rollup_campaign_days ORDER BY zone, holdout, day"
-                )
-            )
-            return [
-                (zone, job, bool(holdout), _day(day), Decimal(str(revenue)), int(points))
-                for zone, job, holdout, day, revenue, points in rows
-            ]
+            return [tuple(row) for row in await connection.execute(text(query))]
     finally:
         await engine.dispose()
+
+
+async def campaign_days(url: str) -> list[tuple[object, ...]]:
+    rows = await fetched(
+        url,
+        "SELECT zone, bulk_award_id, holdout, day, revenue, points_spent "
+        "FROM rollup_campaign_days ORDER BY zone, holdout, day",
+    )
+    return [
+        (zone, job, bool(holdout), _day(day), Decimal(str(revenue)), int(str(points)))
+        for zone, job, holdout, day, revenue, points in rows
+    ]
 
 
 async def coarse_values(url: str) -> list[tuple[object, ...]]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                text(
-                    "SELECT granularity, period, value, count FROM rollup_values "
-                    "WHERE granularity IN ('QUARTER', 'YEAR')"
-                )
-            )
-            found = [
-                (kind, _day(period), Decimal(str(value)), int(count))
-                for kind, period, value, count in rows
-            ]
-            return sorted(found, key=lambda row: (row[0], row[1], row[2]))
-    finally:
-        await engine.dispose()
+    rows = await fetched(
+        url,
+        "SELECT granularity, period, value, count FROM rollup_values "
+        "WHERE granularity IN ('QUARTER', 'YEAR')",
+    )
+    found = [
+        (str(kind), _day(period), Decimal(str(value)), int(str(count)))
+        for kind, period, value, count in rows
+    ]
+    return sorted(found)
 
 
 def _day(value: object) -> date:

@@ -11,13 +11,11 @@ from datetime import date
 from decimal import Decimal
 
 from alembic import command
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from domain.analytics import value_bin
 from persistence.analytics.tally import BINNED
 from persistence.migrate import alembic_config
-from tests.integration.test_migration_0009 import _day, empty_database, execute, kept
+from tests.integration.test_migration_0009 import _day, empty_database, execute, fetched, kept
 
 __all__ = ["empty_database"]
 
@@ -52,21 +50,15 @@ def expected_bins() -> dict[tuple[object, ...], int]:
 
 
 async def bins_of(url: str) -> dict[tuple[object, ...], int]:
-    engine = create_async_engine(url)
-    try:
-        async with engine.connect() as connection:
-            found = await connection.execute(
-                text(
-                    "SELECT granularity, period, metric, key, value, count FROM rollup_values "
-                    "WHERE metric IN ('CHECKOUT_MS_BIN', 'REDEMPTION_BIN')"
-                )
-            )
-            return {
-                (kind, _day(period), metric, key, Decimal(str(value))): int(count)
-                for kind, period, metric, key, value, count in found
-            }
-    finally:
-        await engine.dispose()
+    found = await fetched(
+        url,
+        "SELECT granularity, period, metric, key, value, count FROM rollup_values "
+        "WHERE metric IN ('CHECKOUT_MS_BIN', 'REDEMPTION_BIN')",
+    )
+    return {
+        (kind, _day(period), metric, key, Decimal(str(value))): int(str(count))
+        for kind, period, metric, key, value, count in found
+    }
 
 
 async def test_upgrading_counts_the_values_seen_in_their_bins(empty_database: str) -> None:
