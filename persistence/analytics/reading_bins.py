@@ -1,0 +1,191 @@
+"""Percentiles of values seen over a run of days on PostgreSQL, in two statements: rank
+the bins of the range's rows (a tenth of the rows of its values) and keep those holding
+the ranks a percentile needs, each with the count of values before it; then read the
+values in those bins alone, and the percentiles are read off them exactly."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    Numeric,
+    String,
+    and_,
+    cast,
+    column,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    values,
+)
+
+from domain.analytics import PERCENTILE_FRACTIONS, Metric, Percentiles, bin_end, value_bin
+from persistence.analytics.reading_context import ReadingContext
+from persistence.analytics.tally import BINNED
+from persistence.models import RollupValueRow
+
+# Values are kept to 12 decimal places (ExactPoints): none lies between 0 and this, so
+# the bin of 0 alone is [0, SMALLEST).
+SMALLEST = Decimal("1E-12")
+Cover = Sequence[tuple[str, date]]  # (granularity, period) rows adding up to the days
+
+
+async def percentiles_through_bins(
+    context: ReadingContext, cover: Cover, metric: Metric, key: str | None
+) -> dict[str, Percentiles]:
+    """The percentiles of the cover's values, by key (one key, or every key)."""
+    if not cover:
+        return {}
+    binned = await context.execute(_ranked(_bins_seen(context, cover, metric, key)))
+    bins = RankedBins()
+    for found_key, start, count, upto, total in binned.all():
+        bins.add(found_key, start, int(upto) - int(count), int(total))
+    if not bins.totals:
+        return {}
+    within = await context.execute(_values_in_bins(context, cover, metric, bins))
+    return bins.percentiles(within.all())
+
+
+def _bins_seen(context: ReadingContext, cover: Cover, metric: Metric, key: str | None) -> Any:
+    """How often each bin was seen in the cover's rows, by key: one index-only range of
+    the primary key (zone, granularity, period, scope, metric, key, value) per row of the
+    cover (a LATERAL with its own GROUP BY, where an OR of the rows is a bitmap scan that
+    visits the table)."""
+    table, rows = RollupValueRow, _rows_of(cover)
+    wanted = [table.key == key] if key is not None else []
+    seen = (
+        select(table.key, table.value, func.sum(table.count).label("count"))
+        .where(*_in_row(context, rows, BINNED[metric]), *wanted)
+        .group_by(table.key, table.value)
+        .lateral("row_seen")
+    )
+    return (
+        select(seen.c.key, seen.c.value, func.sum(seen.c.count).label("count"))
+        .select_from(rows)
+        .join(seen, true())
+        .group_by(seen.c.key, seen.c.value)
+    )
+
+
+def _values_in_bins(context: ReadingContext, cover: Cover, metric: Metric, bins: RankedBins) -> Any:
+    """How often each value in these bins was seen in the cover's rows: every row with
+    every run of bins, each one probe of the primary key, so that only the values in the
+    bins are read (a join would let the planner read every value of each row)."""
+    table, rows = RollupValueRow, _rows_of(cover)
+    runs = values(
+        column("key", String), column("low", Numeric), column("high", Numeric), name="runs"
+    ).data(bins.runs())
+    seen = (
+        select(table.value, func.sum(table.count).label("count"))
+        .where(
+            *_in_row(context, rows, metric.value),
+            table.key == runs.c.key,
+            table.value >= runs.c.low,
+            table.value < runs.c.high,
+        )
+        .group_by(table.value)
+        .lateral("run_seen")
+    )
+    return (
+        select(runs.c.key, seen.c.value, func.sum(seen.c.count))
+        .select_from(rows)
+        .join(runs, true())
+        .join(seen, true())
+        .group_by(runs.c.key, seen.c.value)
+    )
+
+
+def _rows_of(cover: Cover) -> Any:
+    rows = values(column("granularity", String), column("period", Date), name="cover")
+    return rows.data(list(cover))
+
+
+def _in_row(context: ReadingContext, rows: Any, metric: str) -> tuple[Any, ...]:
+    table = RollupValueRow
+    return (
+        table.zone == context.zone,
+        table.granularity == rows.c.granularity,
+        table.period == rows.c.period,
+        table.scope.in_(context.scopes),
+        table.metric == metric,
+    )
+
+
+class RankedBins:
+    """The bins holding the ranks the percentiles need, by key, each with the count of
+    values before it; then the percentiles from the values in those bins."""
+
+    def __init__(self) -> None:
+        self.below: defaultdict[str, dict[Decimal, int]] = defaultdict(dict)
+        self.totals: dict[str, int] = {}
+
+    def add(self, key: str, start: Decimal, below: int, total: int) -> None:
+        self.below[key][start] = below
+        self.totals[key] = total
+
+    def runs(self) -> list[tuple[str, Decimal, Decimal]]:
+        """(key, low, high) of the values in these bins, runs of adjacent bins as one."""
+        return [
+            (key, start, end)
+            for key, starts in sorted(self.below.items())
+            for start, end in _runs_of_bins(sorted(starts))
+        ]
+
+    def percentiles(self, rows: Sequence[tuple[str, Decimal, Any]]) -> dict[str, Percentiles]:
+        """From each key's values in its bins, in order: the count up to each value is the
+        count before its bin plus those of the bin up to it."""
+        upto: defaultdict[str, list[tuple[Decimal, int]]] = defaultdict(list)
+        so_far: dict[tuple[str, Decimal], int] = {}
+        for key, value, count in sorted(rows, key=lambda row: (row[0], row[1])):
+            start = value_bin(value)
+            seen = so_far.get((key, start), self.below[key][start]) + int(count)
+            so_far[(key, start)] = seen
+            upto[key].append((value, seen))
+        return {key: Percentiles.of_ranks(upto[key], total) for key, total in self.totals.items()}
+
+
+def _runs_of_bins(starts: Sequence[Decimal]) -> list[tuple[Decimal, Decimal]]:
+    """Bins as [start, end) runs, adjacent bins merged."""
+    runs: list[tuple[Decimal, Decimal]] = []
+    for start in starts:
+        end = bin_end(start) or SMALLEST
+        if runs and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], end)
+        else:
+            runs.append((start, end))
+    return runs
+
+
+def _ranked(seen: Any) -> Any:
+    """Of the values (or bins) seen, those holding a rank a percentile needs, each with its
+    count, the count up to it and the key's total (window sums over them in order)."""
+    counted = seen.cte("seen")
+    # Window sums of integers (a value is seen fewer than 2**31 times in a range's rows):
+    # bigint arithmetic, several times as fast as NUMERIC over thousands of values.
+    times = cast(counted.c.count, Integer)
+    upto = func.sum(times).over(partition_by=counted.c.key, order_by=counted.c.value)
+    total = func.sum(times).over(partition_by=counted.c.key)
+    ranked = select(
+        counted.c.key,
+        counted.c.value,
+        times.label("count"),
+        upto.label("upto"),
+        total.label("total"),
+    ).cte("ranked")
+    below = ranked.c.upto - ranked.c.count  # values before this one
+    ranks = []
+    for fraction in PERCENTILE_FRACTIONS:
+        lower = func.floor(literal(fraction) * (ranked.c.total - 1))
+        ranks += [lower, func.least(lower + 1, ranked.c.total - 1)]
+    holds = or_(*(and_(rank >= below, rank < ranked.c.upto) for rank in ranks))
+    return select(
+        ranked.c.key, ranked.c.value, ranked.c.count, ranked.c.upto, ranked.c.total
+    ).where(holds)
