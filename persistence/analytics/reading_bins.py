@@ -17,6 +17,7 @@ from sqlalchemy import (
     Numeric,
     String,
     and_,
+    bindparam,
     cast,
     column,
     func,
@@ -24,8 +25,8 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    values,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain.analytics import PERCENTILE_FRACTIONS, Metric, Percentiles, bin_end, value_bin
 from persistence.analytics.reading_context import ReadingContext
@@ -80,9 +81,13 @@ def _values_in_bins(context: ReadingContext, cover: Cover, metric: Metric, bins:
     every run of bins, each one probe of the primary key, so that only the values in the
     bins are read (a join would let the planner read every value of each row)."""
     table, rows = RollupValueRow, _rows_of(cover)
-    runs = values(
-        column("key", String), column("low", Numeric), column("high", Numeric), name="runs"
-    ).data(bins.runs())
+    keys, lows, highs = zip(*bins.runs(), strict=True)
+    runs = _unnest(
+        "runs",
+        (column("key", String), keys),
+        (column("low", Numeric), lows),
+        (column("high", Numeric), highs),
+    )
     seen = (
         select(table.value, func.sum(table.count).label("count"))
         .where(
@@ -104,8 +109,19 @@ def _values_in_bins(context: ReadingContext, cover: Cover, metric: Metric, bins:
 
 
 def _rows_of(cover: Cover) -> Any:
-    rows = values(column("granularity", String), column("period", Date), name="cover")
-    return rows.data(list(cover))
+    granularities, periods = zip(*cover, strict=True)
+    return _unnest(
+        "cover", (column("granularity", String), granularities), (column("period", Date), periods)
+    )
+
+
+def _unnest(name: str, *columns: tuple[Any, Sequence[Any]]) -> Any:
+    """Rows from arrays (unnest of one array parameter per column): the statement stays
+    the same whatever the rows, so SQLAlchemy compiles it once (a VALUES list with its
+    data is compiled anew each time) and it takes one parameter per column, however
+    many rows."""
+    arrays = [bindparam(None, list(items), type_=ARRAY(c.type)) for c, items in columns]
+    return func.unnest(*arrays).table_valued(*(c for c, _ in columns)).render_derived(name=name)
 
 
 def _in_row(context: ReadingContext, rows: Any, metric: str) -> tuple[Any, ...]:
