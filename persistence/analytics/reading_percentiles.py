@@ -108,13 +108,13 @@ class PercentileReader:
         keeps values as text (which sorts wrong) and sends every value with its count."""
         if not self.context.postgresql:
             counts: defaultdict[str, list[tuple[Decimal, int]]] = defaultdict(list)
-            seen = self._seen(days, metric.value, key)
+            seen = self._seen(days, metric, key)
             for found_key, value, count in (await self.context.execute(seen)).all():
                 counts[found_key].append((value, int(count)))
             return {found: Percentiles.of(values) for found, values in counts.items()}
         return await percentiles_through_bins(self.context, cover_values(days), metric, key)
 
-    def _seen(self, days: Days, metric: str, key: str | None) -> Any:
+    def _seen(self, days: Days, metric: Metric, key: str | None) -> Any:
         """How often each value was seen in these days, by key (SQLite)."""
         table = RollupValueRow
         wanted = [table.key == key] if key is not None else []
@@ -123,7 +123,7 @@ class PercentileReader:
             .where(
                 table.zone == self.context.zone,
                 table.scope.in_(self.context.scopes),
-                table.metric == metric,
+                table.metric == metric.value,
                 covering(table, cover_values(days)),
                 *wanted,
             )
