@@ -13,6 +13,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.auth import GRANTABLE_RIGHTS, Role, TokenIssuer, parse_ttl
+from api.ledger import cli as ledger_cli
 from api.settings import Settings
 from persistence.migrate import upgrade_to_head
 
@@ -166,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
     )
     rebuild.set_defaults(run=rebuild_rollups)
     _token_parser(commands)
+    ledger_cli.register(commands)
     return root
 
 

@@ -8,12 +8,14 @@ from domain.errors import InsufficientPoints, InvalidInput
 from domain.ledger import (
     ADJUSTMENTS,
     BREAKAGE,
+    GENESIS,
     POINTS_ISSUED,
     POINTS_REDEEMED,
     JournalEntry,
     JournalLine,
     Movement,
     TransactionKind,
+    chained_hash,
     customer_account,
     owed_account,
     promotions_account,
@@ -28,6 +30,8 @@ class Account:
     balance_version: int
     lifetime_earned: int
     points_owed: int = 0
+    # The hash of the account's last journal entry (domain.ledger.chained_hash).
+    journal_head: str = GENESIS
 
     def balance_after_credit(self, points: int) -> int:
         """The balance once `points` are credited (points owed are paid off first)."""
@@ -55,7 +59,7 @@ class Account:
             )
         changed = self._moved(points)
         lines = transfer(self.customer_id, points, ADJUSTMENTS)
-        return changed, changed._entry(TransactionKind.ADJUST, points, movement, lines)
+        return changed._sealed(changed._entry(TransactionKind.ADJUST, points, movement, lines))
 
     def _credit(
         self, kind: TransactionKind, points: int, movement: Movement, counter_account: str
@@ -72,7 +76,7 @@ class Account:
         lines = transfer(self.customer_id, points - paid_off, counter_account, points)
         if paid_off:
             lines += (JournalLine(owed_account(self.customer_id), paid_off),)
-        return changed, changed._entry(kind, points - paid_off, movement, lines)
+        return changed._sealed(changed._entry(kind, points - paid_off, movement, lines))
 
     def refund(
         self, taken_back: int, given_back: int, movement: Movement, reverses_entry_id: int
@@ -121,14 +125,14 @@ class Account:
             if amount
         )
         entry = changed._entry(TransactionKind.REVERSAL, delta, movement, lines)
-        return changed, replace(entry, reverses_entry_id=reverses_entry_id)
+        return changed._sealed(replace(entry, reverses_entry_id=reverses_entry_id))
 
     def expire(self, points: int, movement: Movement) -> tuple[Account, JournalEntry]:
         """Points that expired unspent leave the balance for the breakage account."""
         points = min(points, self.balance)
         changed = self._moved(-points)
         lines = transfer(self.customer_id, -points, BREAKAGE)
-        return changed, changed._entry(TransactionKind.EXPIRE, -points, movement, lines)
+        return changed._sealed(changed._entry(TransactionKind.EXPIRE, -points, movement, lines))
 
     def redeem(
         self, points: int, movement: Movement, reward_id: str | None = None
@@ -142,14 +146,20 @@ class Account:
             )
         changed = self._moved(-points)
         lines = transfer(self.customer_id, -points, POINTS_REDEEMED)
-        entry = changed._entry(TransactionKind.REDEEM, -points, movement, lines, reward_id)
-        return changed, entry
+        return changed._sealed(
+            changed._entry(TransactionKind.REDEEM, -points, movement, lines, reward_id)
+        )
 
     def _moved(self, delta: int) -> Account:
         """The balance changes by `delta`; its version goes up only when it really changes."""
         if delta == 0:
             return self
         return replace(self, balance=self.balance + delta, balance_version=self.balance_version + 1)
+
+    def _sealed(self, entry: JournalEntry) -> tuple[Account, JournalEntry]:
+        """The entry chained to the account's last one, which it then is."""
+        chained = chained_hash(self.journal_head, entry)
+        return replace(self, journal_head=chained), replace(entry, hash=chained)
 
     def _entry(
         self,

@@ -11,12 +11,21 @@ moves points between it and `programme:adjustments`. A refund (REVERSAL) credits
 points given back; what the balance cannot cover is debited to the customer's
 `owed:<id>` account, which their next credits pay off. Entries are
 append-only; a correction is a new entry.
+
+Each entry carries a hash of its content chained to the customer's entry before it (the
+first to GENESIS), and the account keeps the hash of its last entry: altering, inserting
+or removing an entry breaks the chain from there on (`loyalty verify-journal`). The chain
+is per customer because every movement already locks its customer's account; one chain
+for the whole programme would make every movement in every store wait on one lock.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 POINTS_ISSUED = "programme:points-issued"
@@ -24,6 +33,8 @@ POINTS_REDEEMED = "programme:points-redeemed"
 ADJUSTMENTS = "programme:adjustments"
 # Points that expired unspent: the programme's breakage.
 BREAKAGE = "programme:breakage"
+# The hash a customer's first entry is chained to.
+GENESIS = "0" * 64
 
 
 def customer_account(customer_id: str) -> str:
@@ -99,6 +110,8 @@ class JournalEntry:
     lines: tuple[JournalLine, ...]
     reward_id: str | None = None
     reverses_entry_id: int | None = None
+    # SHA-256 of the entry's content chained to the customer's entry before it.
+    hash: str | None = None
 
     def __post_init__(self) -> None:
         if sum(line.amount for line in self.lines) != 0:
@@ -124,9 +137,82 @@ def transfer(
     return tuple(line for line in lines if line.amount)
 
 
+def chained_hash(previous: str, entry: JournalEntry) -> str:
+    """The hash of an entry's content as stored, chained to the hash of the entry before."""
+    content = json.dumps([previous, *_content(entry)], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _content(entry: JournalEntry) -> list[object]:
+    movement, actor = entry.movement, entry.movement.actor
+    return [
+        entry.kind.value,
+        entry.customer_id,
+        entry.points,
+        entry.balance_after,
+        entry.balance_version,
+        movement.store_id,
+        movement.terminal_id,
+        movement.sale_id,
+        movement.idempotency_key,
+        entry.reward_id,
+        movement.reason,
+        None if actor is None else [actor.staff_id, actor.role, actor.terminal_id],
+        _instant(movement.recorded),
+        _instant(movement.occurred_at),
+        entry.reverses_entry_id,
+        [[line.account, line.amount] for line in entry.lines],
+    ]
+
+
+def _instant(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 @dataclass(frozen=True)
 class PostedEntry:
     """A journal entry as stored, with its id."""
 
     id: int
     entry: JournalEntry
+
+
+@dataclass(frozen=True)
+class ChainFinding:
+    """Where a customer's chain of entries does not hold, and what that means."""
+
+    customer_id: str
+    entry_id: int | None
+    problem: str
+
+
+def chain_findings(
+    customer_id: str, head: str, entries: Iterable[PostedEntry]
+) -> list[ChainFinding]:
+    """A customer's entries (in id order) checked against their chain and the account's
+    last hash: one finding per place the chain breaks (none when nothing was touched)."""
+    findings: list[ChainFinding] = []
+    previous = GENESIS
+    for posted in entries:
+        stored, expected = posted.entry.hash, chained_hash(previous, posted.entry)
+        if stored != expected:
+            findings.append(ChainFinding(customer_id, posted.id, _broken(stored)))
+        previous = stored or expected
+    if head != previous:
+        findings.append(ChainFinding(customer_id, None, LAST_HASH_DIFFERS))
+    return findings
+
+
+LAST_HASH_DIFFERS = (
+    "the account's last hash is not its last entry's: entries removed from the end, "
+    "or the account's hash altered"
+)
+
+
+def _broken(stored: str | None) -> str:
+    if stored is None:
+        return "the entry carries no hash: written around the application"
+    return (
+        "the hash does not match the entry's content and the entry before it: the entry "
+        "was altered, or an entry was inserted or removed before it"
+    )

@@ -24,7 +24,7 @@ IDENTIFIER_FIELDS = {
     "phone": "phone",
     "card_number": "cardNumber",
 }
-ACCOUNT_VALUES = ("balance", "balance_version", "lifetime_earned", "points_owed")
+ACCOUNT_VALUES = ("balance", "balance_version", "lifetime_earned", "points_owed", "journal_head")
 ACCOUNT_COLUMNS = (CustomerRow.id, *(getattr(CustomerRow, name) for name in ACCOUNT_VALUES))
 
 

@@ -69,7 +69,7 @@ async def posted_entries(session: AsyncSession, query: Any) -> list[PostedEntry]
         )
         for line in found.scalars():
             lines[line.entry_id].append(JournalLine(line.account, line.amount))
-    return [_posted(row, lines[row.id]) for row in rows]
+    return [posted_of(row, lines[row.id]) for row in rows]
 
 
 def _entry_values(entry: JournalEntry) -> dict[str, Any]:
@@ -84,7 +84,8 @@ def _entry_values(entry: JournalEntry) -> dict[str, Any]:
     )
 
 
-def _posted(row: JournalEntryRow, lines: Sequence[JournalLine]) -> PostedEntry:
+def posted_of(row: JournalEntryRow, lines: Sequence[JournalLine]) -> PostedEntry:
+    """An entry as stored, from its row and its lines in id order."""
     movement = record_of(
         Movement, row, recorded_at=row.created_at, actor=actor_of(row, "recorded_by")
     )

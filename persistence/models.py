@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from domain.ledger import GENESIS
 from persistence.base import Base
 from persistence.types import BigId, ExactPoints, Money, UtcDateTime
 
@@ -49,6 +50,8 @@ class CustomerRow(Base):
     # names exactly one.
     enrolled_by_staff: Mapped[str | None] = mapped_column(String(100))
     enrolled_store_id: Mapped[str | None] = mapped_column(String(32))
+    # The hash of the customer's last journal entry (domain.ledger.chained_hash).
+    journal_head: Mapped[str] = mapped_column(String(64), server_default=GENESIS)
 
 
 class EarningRuleRow(Base):
@@ -145,6 +148,9 @@ class JournalEntryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
     reverses_entry_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    # Chained to the customer's entry before (domain.ledger); null only if written around
+    # the application, which `loyalty verify-journal` reports.
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class JournalLineRow(Base):

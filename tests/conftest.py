@@ -97,10 +97,20 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 async def empty_tables(database: Database) -> None:
+    """Every table emptied (the journal's append-only triggers lifted on SQLite meanwhile;
+    PostgreSQL's refuse row changes, which TRUNCATE is not)."""
     async with database.write_sessions() as session, session.begin():
         if database.is_sqlite:
+            found = await session.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            )
+            triggers = list(found)
+            for name, _sql in triggers:
+                await session.execute(text(f'DROP TRIGGER "{name}"'))
             for table in reversed(metadata.sorted_tables):
                 await session.execute(delete(table))
+            for _name, sql in triggers:
+                await session.execute(text(sql))
         else:
             names = ", ".join(table.name for table in metadata.sorted_tables)
             await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

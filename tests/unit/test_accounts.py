@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from domain.accounts import Account
 from domain.errors import InsufficientPoints, InvalidInput
 from domain.ledger import (
+    GENESIS,
     POINTS_ISSUED,
     POINTS_REDEEMED,
     JournalEntry,
@@ -16,6 +18,7 @@ from domain.ledger import (
     Movement,
     TransactionKind,
     UnbalancedEntry,
+    chained_hash,
     customer_account,
 )
 
@@ -25,9 +28,15 @@ ACCOUNT = Account("c-1", balance=100, balance_version=7, lifetime_earned=250)
 
 
 def test_earn_adds_to_the_balance_and_to_lifetime_earned() -> None:
-    account, _ = ACCOUNT.earn(30, MOVEMENT)
+    account, entry = ACCOUNT.earn(30, MOVEMENT)
 
-    assert account == Account("c-1", balance=130, balance_version=8, lifetime_earned=280)
+    assert account == Account(
+        "c-1",
+        balance=130,
+        balance_version=8,
+        lifetime_earned=280,
+        journal_head=chained_hash(GENESIS, entry),
+    )
 
 
 def test_earn_leaves_the_original_account_as_it_was() -> None:
@@ -60,10 +69,10 @@ def test_earn_entry_records_the_movement_and_the_balance_after() -> None:
     assert entry.reward_id is None
 
 
-def test_earning_zero_points_changes_nothing_and_writes_no_lines() -> None:
+def test_earning_zero_points_changes_nothing_but_the_chain_and_writes_no_lines() -> None:
     account, entry = ACCOUNT.earn(0, MOVEMENT)
 
-    assert account == ACCOUNT
+    assert account == replace(ACCOUNT, journal_head=chained_hash(GENESIS, entry))
     assert entry.points == 0
     assert entry.balance_version == 7
     assert entry.balance_after == 100
@@ -79,7 +88,13 @@ def test_earn_refuses_negative_points() -> None:
 def test_redeem_takes_from_the_balance_but_not_from_lifetime_earned(points: int) -> None:
     account, entry = ACCOUNT.redeem(points, MOVEMENT)
 
-    assert account == Account("c-1", balance=100 - points, balance_version=8, lifetime_earned=250)
+    assert account == Account(
+        "c-1",
+        balance=100 - points,
+        balance_version=8,
+        lifetime_earned=250,
+        journal_head=chained_hash(GENESIS, entry),
+    )
     assert entry.points == -points
     assert entry.balance_after == 100 - points
     assert entry.balance_version == 8
@@ -126,9 +141,11 @@ def test_balance_version_counts_only_real_changes() -> None:
     account, _ = account.earn(10, MOVEMENT)
     account, _ = account.earn(0, MOVEMENT)
     account, _ = account.redeem(4, MOVEMENT)
-    account, _ = account.earn(5, MOVEMENT)
+    account, last = account.earn(5, MOVEMENT)
 
-    assert account == Account("c-3", balance=11, balance_version=3, lifetime_earned=15)
+    assert account == Account(
+        "c-3", balance=11, balance_version=3, lifetime_earned=15, journal_head=str(last.hash)
+    )
 
 
 @pytest.mark.parametrize(

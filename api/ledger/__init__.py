@@ -1,0 +1,1 @@
+"""The books: the journal's tamper evidence, reconciliation and period close."""
