@@ -44,6 +44,8 @@ POLICY: dict[str, frozenset[Role]] = {
     "Mutation.updateEarningRule": ADMINS,
     "Mutation.createReward": ADMINS,
     "Mutation.updateReward": ADMINS,
+    "Mutation.closePeriod": ADMINS,
+    "Mutation.reopenPeriod": ADMINS,
     "Query.earningRules": TILLS,
     "Query.earningRuleVersions": TILLS,
     "Query.saleBreakdown": TILLS,

@@ -18,6 +18,7 @@ from domain.expiry import ExpiryKind
 from domain.guests import GuestSale, RecordGuestSale
 from domain.idempotency import StoredOutcome
 from domain.ledger import Actor, JournalEntry, PostedEntry
+from domain.periods import PeriodChange
 from domain.points import RecordedSale
 from domain.refunds import Refund, SoldSale
 from domain.rewards import Redemption, Reward
@@ -196,6 +197,14 @@ class EventPublisher(Protocol):
     async def publish(self, events: Sequence[Event]) -> None: ...
 
 
+class PeriodRepository(Protocol):
+    async def lock(self) -> None: ...
+
+    async def closed_until(self) -> datetime | None: ...
+
+    async def add(self, change: PeriodChange) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def stores(self) -> StoreRepository: ...
@@ -232,6 +241,9 @@ class UnitOfWork(Protocol):
 
     @property
     def guest_sales(self) -> GuestSaleRepository: ...
+
+    @property
+    def periods(self) -> PeriodRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -10,11 +10,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import JournalEntry, JournalLine, Movement, PostedEntry, TransactionKind
+from domain.periods import refuse_closed
 from persistence import lots
 from persistence.analytics import inbox
 from persistence.analytics.inbox import Counted
 from persistence.base import table_of
 from persistence.models import JournalEntryRow, JournalLineRow
+from persistence.periods import closed_until
 from persistence.records import actor_columns, actor_of, columns_of, record_of
 
 
@@ -26,9 +28,11 @@ class SqlAlchemyJournalRepository:
         return (await self.add_many([entry]))[0]
 
     async def add_many(self, entries: Sequence[JournalEntry]) -> list[PostedEntry]:
-        """Entries in the order given, their lines, and the lots they open or spend."""
+        """Entries in the order given, their lines, and the lots they open or spend; none
+        dated in a closed period (read under the accounts' locks: persistence/periods.py)."""
         if not entries:
             return []
+        refuse_closed(await closed_until(self.session), entries)
         ids = await self.session.scalars(
             insert(table_of(JournalEntryRow)).returning(
                 JournalEntryRow.id, sort_by_parameter_order=True

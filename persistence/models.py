@@ -162,6 +162,22 @@ class JournalLineRow(Base):
     amount: Mapped[int]
 
 
+class PeriodChangeRow(Base):
+    """Every close and reopen of the books, never changed; the last says how they stand."""
+
+    __tablename__ = "period_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(8))
+    closed_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    previous: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(String(200))
+    changed_by_staff: Mapped[str] = mapped_column(String(100))
+    changed_by_role: Mapped[str] = mapped_column(String(16))
+    changed_by_terminal: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class IdempotencyKeyRow(Base):
     __tablename__ = "idempotency_keys"
 

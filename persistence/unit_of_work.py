@@ -20,6 +20,7 @@ from persistence.expiry import SqlAlchemyExpiryRepository
 from persistence.guests import SqlAlchemyGuestSaleRepository
 from persistence.idempotency import SqlAlchemyIdempotencyRepository
 from persistence.journal import SqlAlchemyJournalRepository
+from persistence.periods import SqlAlchemyPeriodRepository
 from persistence.points import SqlAlchemyRedemptionRepository, SqlAlchemySaleRepository
 from persistence.programme import SqlAlchemyRewardRepository, SqlAlchemyRuleRepository
 from persistence.stores import SqlAlchemyStoreRepository
@@ -64,6 +65,7 @@ class SqlAlchemyUnitOfWork:
         self.displays = SqlAlchemyDisplayRepository(session)
         self.expiry = SqlAlchemyExpiryRepository(session)
         self.guest_sales = SqlAlchemyGuestSaleRepository(session)
+        self.periods = SqlAlchemyPeriodRepository(session)
 
     async def __aexit__(
         self,

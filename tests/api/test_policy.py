@@ -137,6 +137,16 @@ SAMPLES: dict[str, Sample] = {
         "{ userErrors { code } } }",
         {},
     ),
+    "Mutation.closePeriod": Sample(
+        'mutation { closePeriod(input: {until: "2999-01-01T00:00:00+00:00", reason: "x"}) '
+        "{ userErrors { code } } }",
+        {},
+    ),
+    "Mutation.reopenPeriod": Sample(
+        'mutation { reopenPeriod(input: {from: "2000-01-01T00:00:00+00:00", reason: "x"}) '
+        "{ userErrors { code } } }",
+        {},
+    ),
     "Query.earningRules": Sample("{ earningRules { id } }", {}),
     "Query.earningRuleVersions": Sample('{ earningRuleVersions(id: "none") { id } }', {}),
     "Query.saleBreakdown": Sample('{ saleBreakdown(transactionId: "1") { points } }', {}),

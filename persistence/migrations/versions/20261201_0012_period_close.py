@@ -1,0 +1,38 @@
+"""The books' closes and reopens, kept one row each.
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-01 23:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import persistence.types
+
+revision: str = "0012"
+down_revision: str | None = "0011"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "period_changes",
+        sa.Column("id", persistence.types.BigId, autoincrement=True, nullable=False),
+        sa.Column("action", sa.String(8), nullable=False),
+        sa.Column("closed_until", persistence.types.UtcDateTime(), nullable=False),
+        sa.Column("previous", persistence.types.UtcDateTime(), nullable=True),
+        sa.Column("reason", sa.String(200), nullable=False),
+        sa.Column("changed_by_staff", sa.String(100), nullable=False),
+        sa.Column("changed_by_role", sa.String(16), nullable=False),
+        sa.Column("changed_by_terminal", sa.String(100), nullable=True),
+        sa.Column("at", persistence.types.UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_period_changes")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("period_changes")
