@@ -73,6 +73,8 @@ def _workers(services: Services) -> list[Worker]:
     workers: list[Worker] = [services.worker, services.relay, services.rollups]
     if settings.points_expiry != "never":
         workers.append(services.expiry)
+    if settings.reconcile_interval_seconds:
+        workers.append(services.reconciliation)
     return workers
 
 

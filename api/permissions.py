@@ -28,6 +28,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Query.stores": EVERYONE,
     "Query.bulkAward": MANAGERS,
     "Query.analytics": MANAGERS,
+    "Query.reconciliation": ADMINS,
     "Mutation.createStore": ADMINS,
     "Mutation.enrollCustomer": TILLS,
     "Mutation.earnPoints": TILLS,

@@ -23,7 +23,7 @@ from api.displays.resolvers import DisplayMutations, DisplaySubscriptions
 from api.errors import MASKED_MESSAGE, client_extensions, should_mask
 from api.execution import PlainFieldsExecutionContext
 from api.guests.resolvers import GuestMutations
-from api.ledger.resolvers import LedgerMutations
+from api.ledger.resolvers import LedgerMutations, LedgerQueries
 from api.limits import document_limits
 from api.points.resolvers import PointsMutations, PointsQueries, PointsSubscriptions
 from api.programme.resolvers import ProgrammeMutations, ProgrammeQueries
@@ -46,6 +46,7 @@ Query = merge_types(
         ProgrammeQueries,
         CampaignQueries,
         AnalyticsQueries,
+        LedgerQueries,
     ),
 )
 Mutation = merge_types(

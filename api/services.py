@@ -22,6 +22,7 @@ from subscriptions.hub import Hub
 from workers.campaigns import BulkAwardWorker
 from workers.expiry import ExpiryWorker
 from workers.outbox import OutboxRelay
+from workers.reconciliation import ReconciliationWorker
 from workers.rollups import RollupWorker
 
 
@@ -51,6 +52,7 @@ class Services:
     relay: OutboxRelay
     expiry: ExpiryWorker
     rollups: RollupWorker
+    reconciliation: ReconciliationWorker
     # Where analytics are read: a read replica, or the primary itself.
     analytics_database: Database
     tokens: TokenIssuer
@@ -126,6 +128,13 @@ def build_services(settings: Settings) -> Services:
             zones=Zones(settings.kept_time_zones),
             poll_seconds=settings.rollup_poll_seconds,
             batch_size=settings.rollup_batch_size,
+        ),
+        reconciliation=ReconciliationWorker(
+            database,
+            broker,
+            utc_now,
+            interval_seconds=settings.reconcile_interval_seconds,
+            outbox_bound_seconds=settings.outbox_lag_bound_seconds,
         ),
         analytics_database=analytics_database_for(settings, database),
         tokens=tokens,

@@ -134,6 +134,16 @@ class Settings(BaseSettings):
     demo_history_days: int = Field(
         default=91, ge=0, le=366, description="Days of sales `loyalty seed-demo` writes (0: none)"
     )
+    reconcile_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often each process reconciles the books and logs it (0: never)",
+    )
+    outbox_lag_bound_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="A balance change unpublished for longer fails the reconciliation",
+    )
     log_level: str = "INFO"
     database_pool_size: int = Field(default=10, ge=1)
 

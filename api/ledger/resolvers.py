@@ -1,13 +1,30 @@
-"""The books' fields: close a period, reopen one."""
+"""The books' fields: reconcile them, close a period, reopen one."""
 
 from __future__ import annotations
 
 import strawberry
 
 from api.context import Info
-from api.ledger.types import ClosePeriodInput, PeriodPayload, ReopenPeriodInput
+from api.ledger.types import ClosePeriodInput, PeriodPayload, Reconciliation, ReopenPeriodInput
 from api.mutations import mutation
+from api.permissions import GUARDED
 from domain.use_cases import periods
+from persistence.queries.reconciliation import reconciliation
+
+
+@strawberry.type
+class LedgerQueries:
+    @strawberry.field(
+        permission_classes=GUARDED,
+        description="The books checked now: every entry balanced, cached balances equal to "
+        "the journal, lots equal to balances, liability equal to the customers' balances. "
+        "Admins only.",
+    )
+    async def reconciliation(self, info: Info) -> Reconciliation:
+        bound = info.context.settings.outbox_lag_bound_seconds
+        async with info.context.database.reading() as session:
+            books = await reconciliation(session, info.context.now(), bound)
+        return Reconciliation.of(books)
 
 
 @strawberry.type

@@ -9,6 +9,8 @@ import strawberry
 from api.mutations import UserError
 from domain.ledger import Actor
 from domain.periods import ChangePeriod, PeriodAction
+from domain.reconciliation import Check
+from domain.reconciliation import Reconciliation as DomainReconciliation
 
 
 @strawberry.input
@@ -39,3 +41,31 @@ class PeriodPayload:
         default=None, description="Everything before this moment is closed; null when nothing is."
     )
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ReconciliationCheck:
+    name: str
+    holds: bool
+    difference: int = strawberry.field(
+        description="How far apart the two sides are, in points, as an absolute value "
+        "(0 when it holds)."
+    )
+    detail: str | None
+
+    @classmethod
+    def of(cls, check: Check) -> ReconciliationCheck:
+        return cls(
+            name=check.name, holds=check.holds, difference=check.difference, detail=check.detail
+        )
+
+
+@strawberry.type
+class Reconciliation:
+    balanced: bool = strawberry.field(description="True when every check holds.")
+    checks: list[ReconciliationCheck]
+
+    @classmethod
+    def of(cls, books: DomainReconciliation) -> Reconciliation:
+        checks = [ReconciliationCheck.of(check) for check in books.checks]
+        return cls(balanced=books.balanced, checks=checks)

@@ -147,6 +147,7 @@ SAMPLES: dict[str, Sample] = {
         "{ userErrors { code } } }",
         {},
     ),
+    "Query.reconciliation": Sample("{ reconciliation { balanced } }", {}),
     "Query.earningRules": Sample("{ earningRules { id } }", {}),
     "Query.earningRuleVersions": Sample('{ earningRuleVersions(id: "none") { id } }', {}),
     "Query.saleBreakdown": Sample('{ saleBreakdown(transactionId: "1") { points } }', {}),
