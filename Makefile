@@ -37,6 +37,7 @@ test: dev
 	$(BIN)/lint-imports
 	$(BIN)/python $(CONTRACT) schema.graphql
 	$(BIN)/python $(CONTRACT) schema.graphql ../shared/api/analytics.graphql
+	$(BIN)/python $(CONTRACT) schema.graphql ../shared/api/ledger.graphql
 	$(BIN)/pytest -q
 
 lint: dev

@@ -70,7 +70,7 @@ def _workers(services: Services) -> list[Worker]:
     settings = services.settings
     if not settings.run_jobs:
         return []
-    workers: list[Worker] = [services.worker, services.relay, services.rollups]
+    workers: list[Worker] = [services.worker, services.relay, services.rollups, services.snapshots]
     if settings.points_expiry != "never":
         workers.append(services.expiry)
     if settings.reconcile_interval_seconds:

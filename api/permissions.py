@@ -29,6 +29,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Query.bulkAward": MANAGERS,
     "Query.analytics": MANAGERS,
     "Query.reconciliation": ADMINS,
+    "Query.trialBalance": ADMINS,
     "Mutation.createStore": ADMINS,
     "Mutation.enrollCustomer": TILLS,
     "Mutation.earnPoints": TILLS,

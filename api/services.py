@@ -21,6 +21,7 @@ from subscriptions.broker import Broker, InProcessBroker, RedisBroker
 from subscriptions.hub import Hub
 from workers.campaigns import BulkAwardWorker
 from workers.expiry import ExpiryWorker
+from workers.ledger_snapshots import SnapshotWorker
 from workers.outbox import OutboxRelay
 from workers.reconciliation import ReconciliationWorker
 from workers.rollups import RollupWorker
@@ -53,6 +54,7 @@ class Services:
     expiry: ExpiryWorker
     rollups: RollupWorker
     reconciliation: ReconciliationWorker
+    snapshots: SnapshotWorker
     # Where analytics are read: a read replica, or the primary itself.
     analytics_database: Database
     tokens: TokenIssuer
@@ -136,10 +138,22 @@ def build_services(settings: Settings) -> Services:
             interval_seconds=settings.reconcile_interval_seconds,
             outbox_bound_seconds=settings.outbox_lag_bound_seconds,
         ),
+        snapshots=SnapshotWorker(
+            database,
+            broker,
+            utc_now,
+            back=settled_back(settings),
+            interval_seconds=settings.snapshot_interval_seconds,
+        ),
         analytics_database=analytics_database_for(settings, database),
         tokens=tokens,
         rate_limits=RateLimits.of(settings, tokens),
     )
+
+
+def settled_back(settings: Settings) -> timedelta:
+    """How far back a movement may still be dated: the till's window, and an hour more."""
+    return timedelta(days=settings.sale_time_window_days, hours=1)
 
 
 async def close_services(services: Services) -> None:

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How often each process reconciles the books and logs it (0: never)",
     )
+    snapshot_interval_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How often each process takes the trial balance's snapshots",
+    )
     outbox_lag_bound_seconds: int = Field(
         default=60,
         ge=1,

@@ -178,6 +178,18 @@ class PeriodChangeRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class LedgerSnapshotRow(Base):
+    """Each account's balance (customers' and points owed summed) from the movements that
+    happened before `at`, a moment before which nothing can be recorded any more."""
+
+    __tablename__ = "ledger_snapshots"
+    __table_args__ = (PrimaryKeyConstraint("at", "account"),)
+
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    account: Mapped[str] = mapped_column(String(80))
+    points: Mapped[int] = mapped_column(BigInteger)
+
+
 class IdempotencyKeyRow(Base):
     __tablename__ = "idempotency_keys"
 

@@ -1,15 +1,26 @@
-"""The books' fields: reconcile them, close a period, reopen one."""
+"""The books' fields: the trial balance, reconcile them, close a period, reopen one."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import strawberry
 
 from api.context import Info
-from api.ledger.types import ClosePeriodInput, PeriodPayload, Reconciliation, ReopenPeriodInput
+from api.ledger.types import (
+    ClosePeriodInput,
+    PeriodPayload,
+    Reconciliation,
+    ReopenPeriodInput,
+    TrialBalance,
+)
 from api.mutations import mutation
 from api.permissions import GUARDED
+from api.services import settled_back
+from domain.trial_balance import trial_balance
 from domain.use_cases import periods
 from persistence.queries.reconciliation import reconciliation
+from persistence.queries.trial_balance import account_sums_at
 
 
 @strawberry.type
@@ -25,6 +36,20 @@ class LedgerQueries:
         async with info.context.database.reading() as session:
             books = await reconciliation(session, info.context.now(), bound)
         return Reconciliation.of(books)
+
+    @strawberry.field(
+        permission_classes=GUARDED,
+        description="Every ledger account's balance at a moment (now when omitted), in points "
+        "and valued in money, counting each movement at the time it happened. Admins only.",
+    )
+    async def trial_balance(self, info: Info, at: datetime | None = None) -> TrialBalance:
+        context = info.context
+        now = context.now()
+        moment = now if at is None else at.astimezone(UTC)
+        back = settled_back(context.settings)
+        async with context.database.reading() as session:
+            sums = await account_sums_at(session, moment, now, back)
+        return TrialBalance.of(trial_balance(moment, sums, context.terms().point_value))
 
 
 @strawberry.type

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import strawberry
 
 from api.mutations import UserError
+from api.scalars import DecimalText, money
 from domain.ledger import Actor
 from domain.periods import ChangePeriod, PeriodAction
 from domain.reconciliation import Check
 from domain.reconciliation import Reconciliation as DomainReconciliation
+from domain.trial_balance import TrialBalance as DomainTrialBalance
 
 
 @strawberry.input
@@ -69,3 +72,42 @@ class Reconciliation:
     def of(cls, books: DomainReconciliation) -> Reconciliation:
         checks = [ReconciliationCheck.of(check) for check in books.checks]
         return cls(balanced=books.balanced, checks=checks)
+
+
+@strawberry.type
+class AccountBalance:
+    account: str = strawberry.field(
+        description="The journal account, e.g. customer:<id>, programme:points-issued, "
+        "programme:promotions:<campaign>."
+    )
+    points: int
+    value: DecimalText = strawberry.field(
+        description="points valued at the point value in force at the moment asked; signs as "
+        "in the journal (customer accounts positive)."
+    )
+
+
+@strawberry.type
+class TrialBalance:
+    at: datetime
+    accounts: list[AccountBalance] = strawberry.field(
+        description="The programme accounts one by one; the customers' accounts summed as "
+        "`customer:*`, and points owed as `owed:*`."
+    )
+    total_points: int = strawberry.field(
+        description="Sum over every account: 0 for books that balance."
+    )
+
+    @classmethod
+    def of(cls, balance: DomainTrialBalance) -> TrialBalance:
+        accounts = [
+            AccountBalance(account=a.account, points=a.points, value=_money(a.value))
+            for a in balance.accounts
+        ]
+        return cls(at=balance.at, accounts=accounts, total_points=balance.total_points)
+
+
+def _money(value: Decimal) -> DecimalText:
+    shown = money(value)
+    assert shown is not None
+    return shown

@@ -148,6 +148,7 @@ SAMPLES: dict[str, Sample] = {
         {},
     ),
     "Query.reconciliation": Sample("{ reconciliation { balanced } }", {}),
+    "Query.trialBalance": Sample("{ trialBalance { totalPoints } }", {}),
     "Query.earningRules": Sample("{ earningRules { id } }", {}),
     "Query.earningRuleVersions": Sample('{ earningRuleVersions(id: "none") { id } }', {}),
     "Query.saleBreakdown": Sample('{ saleBreakdown(transactionId: "1") { points } }', {}),

@@ -1,4 +1,4 @@
-"""The books' closes and reopens, kept one row each.
+"""The books' closes and reopens, kept one row each; and the trial balance's snapshots.
 
 Revision ID: 0012
 Revises: 0011
@@ -32,7 +32,15 @@ def upgrade() -> None:
         sa.Column("at", persistence.types.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_period_changes")),
     )
+    op.create_table(
+        "ledger_snapshots",
+        sa.Column("at", persistence.types.UtcDateTime(), nullable=False),
+        sa.Column("account", sa.String(80), nullable=False),
+        sa.Column("points", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("at", "account", name=op.f("pk_ledger_snapshots")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("ledger_snapshots")
     op.drop_table("period_changes")

@@ -1,0 +1,68 @@
+"""The trial balance's snapshots, and the movements between two moments summed by account
+(each customer's account as `customer:*`, points owed as `owed:*`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.trial_balance import CUSTOMERS, OWED
+from persistence.database import insert_or_ignore
+from persistence.models import JournalEntryRow, JournalLineRow, LedgerSnapshotRow
+
+GROUPED = case(
+    (JournalLineRow.account.like("customer:%"), CUSTOMERS),
+    (JournalLineRow.account.like("owed:%"), OWED),
+    else_=JournalLineRow.account,
+)
+
+
+async def latest_snapshot(
+    session: AsyncSession, at: datetime
+) -> tuple[datetime | None, dict[str, int]]:
+    """The last snapshot at or before `at` (None and nothing: there is none)."""
+    moment = await session.scalar(
+        select(func.max(LedgerSnapshotRow.at)).where(LedgerSnapshotRow.at <= at)
+    )
+    if moment is None:
+        return None, {}
+    rows = await session.execute(
+        select(LedgerSnapshotRow.account, LedgerSnapshotRow.points).where(
+            LedgerSnapshotRow.at == moment
+        )
+    )
+    return moment, {account: int(points) for account, points in rows}
+
+
+async def moved_between(
+    session: AsyncSession, start: datetime | None, end: datetime, *, end_included: bool
+) -> dict[str, int]:
+    """The lines of the entries that happened from `start` (None: the first) to `end`."""
+    happened = JournalEntryRow.occurred_at
+    query = (
+        select(GROUPED, func.sum(JournalLineRow.amount))
+        .join(JournalEntryRow, JournalEntryRow.id == JournalLineRow.entry_id)
+        .where(happened <= end if end_included else happened < end)
+        .group_by(GROUPED)
+    )
+    if start is not None:
+        query = query.where(happened >= start)
+    return {account: int(points) for account, points in await session.execute(query)}
+
+
+def added(base: dict[str, int], moved: dict[str, int]) -> dict[str, int]:
+    return {a: base.get(a, 0) + moved.get(a, 0) for a in base.keys() | moved.keys()}
+
+
+async def take_snapshot(session: AsyncSession, at: datetime, sums: dict[str, int]) -> None:
+    """Kept once: another process taking the same one writes the same sums."""
+    rows = [{"at": at, "account": a, "points": p} for a, p in ({CUSTOMERS: 0} | sums).items()]
+    statement = insert_or_ignore(session, LedgerSnapshotRow).on_conflict_do_nothing()
+    await session.execute(statement, rows)
+
+
+async def drop_snapshots_after(session: AsyncSession, moment: datetime) -> None:
+    """Snapshots after a moment from which the books are open again no longer hold."""
+    await session.execute(delete(LedgerSnapshotRow).where(LedgerSnapshotRow.at > moment))
