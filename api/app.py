@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from api.analytics.csv import analytics_csv
+from api.ledger.exports import ledger_exports
 from api.rate_limit import RateLimitMiddleware
 from api.routes import STATIC_DIRECTORY, dashboard_page, display_page, health
 from api.schema import build_schema
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         keep_alive_interval=KEEP_ALIVE_SECONDS,
         connection_init_wait_timeout=timedelta(seconds=settings.connection_init_timeout_seconds),
     )
+    gl_export, journal_export = ledger_exports(graphql)
     graphql.max_subscriptions_per_connection = settings.max_subscriptions_per_connection
 
     @asynccontextmanager
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/display/{terminal_id}", display_page, methods=["GET"]),
         Route("/dashboard", dashboard_page, methods=["GET"]),
         Route("/dashboard/{table}.csv", analytics_csv(graphql), methods=["GET"]),
+        Route("/exports/gl.csv", gl_export, methods=["GET"]),
+        Route("/exports/journal.jsonl", journal_export, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),

@@ -24,6 +24,7 @@ from api.errors import MASKED_MESSAGE, client_extensions, should_mask
 from api.execution import PlainFieldsExecutionContext
 from api.guests.resolvers import GuestMutations
 from api.ledger.resolvers import LedgerMutations, LedgerQueries
+from api.ledger.valuation import ValuationMutations, ValuationQueries
 from api.limits import document_limits
 from api.points.resolvers import PointsMutations, PointsQueries, PointsSubscriptions
 from api.programme.resolvers import ProgrammeMutations, ProgrammeQueries
@@ -47,6 +48,7 @@ Query = merge_types(
         CampaignQueries,
         AnalyticsQueries,
         LedgerQueries,
+        ValuationQueries,
     ),
 )
 Mutation = merge_types(
@@ -60,6 +62,7 @@ Mutation = merge_types(
         CampaignMutations,
         DisplayMutations,
         LedgerMutations,
+        ValuationMutations,
     ),
 )
 Subscription = merge_types(

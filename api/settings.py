@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./loyalty.db"
@@ -134,6 +135,16 @@ class Settings(BaseSettings):
     demo_history_days: int = Field(
         default=91, ge=0, le=366, description="Days of sales `loyalty seed-demo` writes (0: none)"
     )
+    currency: str = Field(
+        default="USD", min_length=3, max_length=3, description="ISO 4217 code of the books' money"
+    )
+    reporting_time_zone: str = Field(
+        default="UTC", description="IANA zone whose days the GL export's dates are"
+    )
+    xero_tax_rate: str = Field(
+        default="Tax Exempt",
+        description="The Xero tax rate name the GL export's lines carry (Xero requires one)",
+    )
     reconcile_interval_seconds: float = Field(
         default=3600.0,
         ge=0,
@@ -163,6 +174,19 @@ class Settings(BaseSettings):
                 f"{MIN_PRODUCTION_SECRET_LENGTH} characters (e.g. `openssl rand -hex 32`)"
             )
         return self
+
+    @field_validator("reporting_time_zone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {zone!r}") from None
+        return zone
+
+    @property
+    def reporting_zone(self) -> ZoneInfo:
+        return ZoneInfo(self.reporting_time_zone)
 
     @property
     def kept_time_zones(self) -> tuple[str, ...]:

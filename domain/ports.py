@@ -24,6 +24,7 @@ from domain.refunds import Refund, SoldSale
 from domain.rewards import Redemption, Reward
 from domain.rules import EarningRule
 from domain.stores import Store
+from domain.valuation import ValuationChange
 
 
 class StoreRepository(Protocol):
@@ -205,6 +206,10 @@ class PeriodRepository(Protocol):
     async def add(self, change: PeriodChange) -> None: ...
 
 
+class ValuationRepository(Protocol):
+    async def add(self, change: ValuationChange) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def stores(self) -> StoreRepository: ...
@@ -244,6 +249,9 @@ class UnitOfWork(Protocol):
 
     @property
     def periods(self) -> PeriodRepository: ...
+
+    @property
+    def valuation(self) -> ValuationRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

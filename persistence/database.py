@@ -93,3 +93,10 @@ def insert_or_ignore(session: AsyncSession, table: Any) -> Any:
     """INSERT ... ON CONFLICT, in the dialect of the session's database (both have it)."""
     dialect = session.bind.dialect.name if session.bind else "postgresql"
     return (sqlite if dialect == "sqlite" else postgresql).insert(table)
+
+
+async def one_snapshot(session: AsyncSession) -> None:
+    """Every statement of the session's transaction reads the same moment: PostgreSQL's
+    REPEATABLE READ, asked before the first statement; SQLite's read transaction is one."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})

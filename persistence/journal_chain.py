@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import ChainFinding, JournalLine, PostedEntry, chain_findings
-from persistence.database import Database
+from persistence.database import Database, one_snapshot
 from persistence.journal import posted_of
 from persistence.models import CustomerRow, JournalEntryRow, JournalLineRow
 
@@ -35,7 +35,7 @@ async def checked_batches(database: Database) -> AsyncIterator[CheckedBatch]:
     after = ""
     while True:
         async with database.reading() as session:
-            await _one_snapshot(database, session)
+            await one_snapshot(session)
             heads = await _heads_after(session, after)
             if not heads:
                 return
@@ -47,12 +47,6 @@ async def checked_batches(database: Database) -> AsyncIterator[CheckedBatch]:
         ]
         yield CheckedBatch(len(heads), sum(map(len, entries.values())), findings)
         after = next(reversed(heads))
-
-
-async def _one_snapshot(database: Database, session: AsyncSession) -> None:
-    """SQLite's read transaction is one snapshot already; PostgreSQL's needs asking."""
-    if not database.is_sqlite:
-        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 async def _heads_after(session: AsyncSession, after: str) -> dict[str, str]:

@@ -190,6 +190,24 @@ class LedgerSnapshotRow(Base):
     points: Mapped[int] = mapped_column(BigInteger)
 
 
+class ValuationChangeRow(Base):
+    """Every point value and every account of the GL map an admin set, from when it holds,
+    never changed: the valuation at a moment is read from them."""
+
+    __tablename__ = "valuation_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    effective_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    point_value: Mapped[Decimal | None] = mapped_column(Money)
+    role: Mapped[str | None] = mapped_column(String(32))
+    code: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str | None] = mapped_column(String(120))
+    changed_by_staff: Mapped[str] = mapped_column(String(100))
+    changed_by_role: Mapped[str] = mapped_column(String(16))
+    changed_by_terminal: Mapped[str | None] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class IdempotencyKeyRow(Base):
     __tablename__ = "idempotency_keys"
 

@@ -24,6 +24,7 @@ from persistence.periods import SqlAlchemyPeriodRepository
 from persistence.points import SqlAlchemyRedemptionRepository, SqlAlchemySaleRepository
 from persistence.programme import SqlAlchemyRewardRepository, SqlAlchemyRuleRepository
 from persistence.stores import SqlAlchemyStoreRepository
+from persistence.valuation import SqlAlchemyValuationRepository
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class SqlAlchemyUnitOfWork:
         self.expiry = SqlAlchemyExpiryRepository(session)
         self.guest_sales = SqlAlchemyGuestSaleRepository(session)
         self.periods = SqlAlchemyPeriodRepository(session)
+        self.valuation = SqlAlchemyValuationRepository(session)
 
     async def __aexit__(
         self,

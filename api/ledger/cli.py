@@ -1,20 +1,27 @@
-"""`loyalty verify-journal` (every customer's chain of entries checked) and `loyalty
-reconcile` (the books checked against themselves); both read-only, both exit 1 on any
-finding."""
+"""The books from the command line: `loyalty verify-journal` (every customer's chain of
+entries checked) and `loyalty reconcile` (the books checked against themselves), both
+exiting 1 on any finding; `loyalty gl-export` and `loyalty journal-export` (the files of
+/exports). All read-only."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.analytics.csv import Refusal
+from api.ledger.exports import days_of, format_of, gl_csv, journal_lines
 from api.settings import Settings
+from domain.gl_export import GlFormat
 from domain.ledger import ChainFinding
 from domain.reconciliation import Reconciliation
 from persistence.database import Database
@@ -72,6 +79,7 @@ def register(commands: Any) -> None:
         "reconcile",
         help="check the books: entries balanced, balances, lots, liability, outbox (exit 1 if not)",
     ).set_defaults(run=reconcile)
+    register_exports(commands)
 
 
 def reconcile(settings: Settings, _arguments: argparse.Namespace) -> int:
@@ -95,3 +103,78 @@ async def _reconcile(settings: Settings) -> Reconciliation:
             )
     finally:
         await database.dispose()
+
+
+def gl_export(settings: Settings, arguments: argparse.Namespace) -> int:
+    try:
+        days = days_of({"from": arguments.from_, "until": arguments.until})
+        kind = format_of(arguments.format)
+    except Refusal as refusal:
+        sys.stderr.write(f"loyalty gl-export: {refusal.message}\n")
+        return 2
+    body = asyncio.run(_with_database(settings, lambda db: gl_csv(db, settings, days, kind)))
+    _write(arguments.output, body)
+    return 0
+
+
+def journal_export(settings: Settings, arguments: argparse.Namespace) -> int:
+    try:
+        days = days_of({"from": arguments.from_, "until": arguments.until})
+    except Refusal as refusal:
+        sys.stderr.write(f"loyalty journal-export: {refusal.message}\n")
+        return 2
+    try:
+        with contextlib.ExitStack() as stack:
+            out: TextIO = sys.stdout
+            if arguments.output:
+                out = stack.enter_context(Path(arguments.output).open("w", encoding="utf-8"))
+            asyncio.run(_journal_to(settings, days, out))
+    except KeyboardInterrupt:
+        sys.stderr.write("Stopped; the file holds the entries written so far.\n")
+        return 130
+    return 0
+
+
+async def _journal_to(settings: Settings, days: tuple[date, date], out: TextIO) -> None:
+    database = Database(settings.database_url)
+    try:
+        with Progress(TextColumn("{task.description}"), console=Console(stderr=True)) as progress:
+            task = progress.add_task("entries written: 0")
+            written = 0
+            async for chunk in journal_lines(database, settings, days):
+                out.write(chunk)
+                written += chunk.count("\n")
+                progress.update(task, description=f"entries written: {written:,}")
+    finally:
+        await database.dispose()
+
+
+async def _with_database(settings: Settings, work: Callable[[Database], Awaitable[str]]) -> str:
+    database = Database(settings.database_url)
+    try:
+        return await work(database)
+    finally:
+        await database.dispose()
+
+
+def _write(output: str | None, body: str) -> None:
+    if output:
+        Path(output).write_text(body, encoding="utf-8")
+    else:
+        sys.stdout.write(body)
+
+
+def register_exports(commands: Any) -> None:
+    for name, run, described in (
+        ("gl-export", gl_export, "the GL journals of a range of days as CSV"),
+        ("journal-export", journal_export, "every journal entry of a range of days as JSON lines"),
+    ):
+        command = commands.add_parser(name, help=described)
+        command.add_argument("--from", dest="from_", required=True, help="first day, YYYY-MM-DD")
+        command.add_argument("--until", required=True, help="day after the last, YYYY-MM-DD")
+        if name == "gl-export":
+            command.add_argument(
+                "--format", choices=[kind.value for kind in GlFormat], default="generic"
+            )
+        command.add_argument("--output", help="file to write (default: standard output)")
+        command.set_defaults(run=run)

@@ -21,6 +21,7 @@ from domain.trial_balance import trial_balance
 from domain.use_cases import periods
 from persistence.queries.reconciliation import reconciliation
 from persistence.queries.trial_balance import account_sums_at
+from persistence.valuation import valuation
 
 
 @strawberry.type
@@ -49,7 +50,8 @@ class LedgerQueries:
         back = settled_back(context.settings)
         async with context.database.reading() as session:
             sums = await account_sums_at(session, moment, now, back)
-        return TrialBalance.of(trial_balance(moment, sums, context.terms().point_value))
+            books = await valuation(session, context.terms().point_value)
+        return TrialBalance.of(trial_balance(moment, sums, books.point_value_at(moment)))
 
 
 @strawberry.type

@@ -101,13 +101,13 @@ class TrialBalance:
     @classmethod
     def of(cls, balance: DomainTrialBalance) -> TrialBalance:
         accounts = [
-            AccountBalance(account=a.account, points=a.points, value=_money(a.value))
+            AccountBalance(account=a.account, points=a.points, value=money_text(a.value))
             for a in balance.accounts
         ]
         return cls(at=balance.at, accounts=accounts, total_points=balance.total_points)
 
 
-def _money(value: Decimal) -> DecimalText:
+def money_text(value: Decimal) -> DecimalText:
     shown = money(value)
     assert shown is not None
     return shown

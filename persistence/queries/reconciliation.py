@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.reconciliation import Check, Reconciliation, outbox_published, rows_apart, sides
+from persistence.database import one_snapshot
 from persistence.types import UtcDateTime
 
 UNBALANCED_ENTRIES = """
@@ -43,8 +44,7 @@ SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL AND crea
 async def reconciliation(
     session: AsyncSession, now: datetime, outbox_bound_seconds: int
 ) -> Reconciliation:
-    if session.get_bind().dialect.name == "postgresql":
-        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    await one_snapshot(session)
     checks = (
         await _entries_balanced(session),
         sides(

@@ -149,6 +149,15 @@ SAMPLES: dict[str, Sample] = {
     ),
     "Query.reconciliation": Sample("{ reconciliation { balanced } }", {}),
     "Query.trialBalance": Sample("{ trialBalance { totalPoints } }", {}),
+    "Query.valuation": Sample("{ valuation { pointValue } }", {}),
+    "Mutation.setPointValue": Sample(
+        'mutation { setPointValue(input: {value: "-1"}) { userErrors { code } } }', {}
+    ),
+    "Mutation.mapGlAccount": Sample(
+        'mutation { mapGlAccount(input: {role: LIABILITY, code: "", name: "x"}) '
+        "{ userErrors { code } } }",
+        {},
+    ),
     "Query.earningRules": Sample("{ earningRules { id } }", {}),
     "Query.earningRuleVersions": Sample('{ earningRuleVersions(id: "none") { id } }', {}),
     "Query.saleBreakdown": Sample('{ saleBreakdown(transactionId: "1") { points } }', {}),

@@ -1,4 +1,5 @@
-"""The books' closes and reopens, kept one row each; and the trial balance's snapshots.
+"""The books' closes and reopens, kept one row each; the trial balance's snapshots; and
+every point value and GL account an admin set.
 
 Revision ID: 0012
 Revises: 0011
@@ -33,6 +34,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_period_changes")),
     )
     op.create_table(
+        "valuation_changes",
+        sa.Column("id", persistence.types.BigId, autoincrement=True, nullable=False),
+        sa.Column("effective_from", persistence.types.UtcDateTime(), nullable=False),
+        sa.Column("point_value", persistence.types.Money(), nullable=True),
+        sa.Column("role", sa.String(32), nullable=True),
+        sa.Column("code", sa.String(40), nullable=True),
+        sa.Column("name", sa.String(120), nullable=True),
+        sa.Column("changed_by_staff", sa.String(100), nullable=False),
+        sa.Column("changed_by_role", sa.String(16), nullable=False),
+        sa.Column("changed_by_terminal", sa.String(100), nullable=True),
+        sa.Column("at", persistence.types.UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_valuation_changes")),
+    )
+    op.create_table(
         "ledger_snapshots",
         sa.Column("at", persistence.types.UtcDateTime(), nullable=False),
         sa.Column("account", sa.String(80), nullable=False),
@@ -43,4 +58,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("ledger_snapshots")
+    op.drop_table("valuation_changes")
     op.drop_table("period_changes")
