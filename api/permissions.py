@@ -31,6 +31,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Query.reconciliation": ADMINS,
     "Query.trialBalance": ADMINS,
     "Query.valuation": ADMINS,
+    "Query.liabilityRollForward": ADMINS,
     "Mutation.setPointValue": ADMINS,
     "Mutation.mapGlAccount": ADMINS,
     "Mutation.createStore": ADMINS,

@@ -24,6 +24,7 @@ from api.errors import MASKED_MESSAGE, client_extensions, should_mask
 from api.execution import PlainFieldsExecutionContext
 from api.guests.resolvers import GuestMutations
 from api.ledger.resolvers import LedgerMutations, LedgerQueries
+from api.ledger.roll_forward import RollForwardQueries
 from api.ledger.valuation import ValuationMutations, ValuationQueries
 from api.limits import document_limits
 from api.points.resolvers import PointsMutations, PointsQueries, PointsSubscriptions
@@ -49,6 +50,7 @@ Query = merge_types(
         AnalyticsQueries,
         LedgerQueries,
         ValuationQueries,
+        RollForwardQueries,
     ),
 )
 Mutation = merge_types(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 import strawberry
 
@@ -27,6 +27,7 @@ from domain.customers import (
 from domain.errors import FieldPath, InvalidInput
 from domain.expiry import Expiring
 from domain.ledger import Actor
+from persistence.queries.customers import balance_at
 from persistence.queries.points import transactions_page
 
 Normaliser = Callable[[str, FieldPath], str]
@@ -65,6 +66,14 @@ class Customer:
     )
     def phone(self, info: Info) -> str | None:
         return _shown(info, self.stored_phone, mask_phone)
+
+    @strawberry.field(
+        description="The balance at a moment, counting each movement at the time it happened "
+        "(a sale dated back counts from when it happened)."
+    )
+    async def balance_at(self, info: Info, at: datetime) -> int:
+        async with info.context.database.reading() as session:
+            return await balance_at(session, str(self.id), at.astimezone(UTC))
 
     @strawberry.field(
         description="The points that expire next under the programme's expiry policy "

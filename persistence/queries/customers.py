@@ -1,15 +1,18 @@
-"""Customers as a till finds them: by one identifier, or many by id at once."""
+"""Customers as a till finds them: by one identifier, or many by id at once; and a
+customer's balance at a moment."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.customers import Customer
+from domain.ledger import customer_account
 from persistence.customers import customer_of
-from persistence.models import CustomerRow
+from persistence.models import CustomerRow, JournalEntryRow, JournalLineRow
 
 LOOKUP_COLUMNS = {
     "id": CustomerRow.id,
@@ -32,3 +35,18 @@ async def customers_by_ids(
 ) -> dict[str, Customer]:
     rows = await session.execute(select(CustomerRow).where(CustomerRow.id.in_(customer_ids)))
     return {row.id: customer_of(row) for row in rows.scalars()}
+
+
+async def balance_at(session: AsyncSession, customer_id: str, at: datetime) -> int:
+    """The customer's balance from their movements that happened at or before `at` (their
+    own entries only: a customer's history, not the programme's)."""
+    query = (
+        select(func.coalesce(func.sum(JournalLineRow.amount), 0))
+        .join(JournalEntryRow, JournalEntryRow.id == JournalLineRow.entry_id)
+        .where(
+            JournalEntryRow.customer_id == customer_id,
+            JournalEntryRow.occurred_at <= at,
+            JournalLineRow.account == customer_account(customer_id),
+        )
+    )
+    return int(await session.scalar(query) or 0)

@@ -150,6 +150,11 @@ SAMPLES: dict[str, Sample] = {
     "Query.reconciliation": Sample("{ reconciliation { balanced } }", {}),
     "Query.trialBalance": Sample("{ trialBalance { totalPoints } }", {}),
     "Query.valuation": Sample("{ valuation { pointValue } }", {}),
+    "Query.liabilityRollForward": Sample(
+        '{ liabilityRollForward(from: "2026-01-01T00:00:00Z", until: "2026-02-01T00:00:00Z") '
+        "{ closingPoints } }",
+        {},
+    ),
     "Mutation.setPointValue": Sample(
         'mutation { setPointValue(input: {value: "-1"}) { userErrors { code } } }', {}
     ),

@@ -21,6 +21,7 @@ from persistence.queries.trial_balance import account_sums_at
 from subscriptions.broker import InProcessBroker
 from subscriptions.hub import Hub
 from tests.conftest import GraphQLClient
+from tests.operations import create_store, earn, enroll, line
 from workers.ledger_snapshots import SnapshotWorker
 
 NOW = datetime.now(UTC)
@@ -166,3 +167,28 @@ async def test_an_admin_reads_it_over_graphql_valued_at_the_point_value(
     assert {
         a["account"]: a["points"] for a in earlier["trialBalance"]["accounts"] if a["points"]
     } == (without_zeros(expected))
+
+
+BALANCE_AT = (
+    "query($id: ID!, $at: DateTime!) { customer(lookup: {id: $id}) { balance balanceAt(at: $at) } }"
+)
+
+
+async def test_a_customers_balance_at_a_moment_counts_movements_when_they_happened(
+    gql: GraphQLClient,
+) -> None:
+    """A sale dated back three days counts from then, though it was recorded now."""
+    await create_store(gql)
+    customer = (await enroll(gql, email="when@example.com"))["id"]
+    await earn(gql, customer, "today", [line("10.00")])
+    await earn(
+        gql, customer, "offline", [line("30.00")], occurredAt=(NOW - timedelta(days=3)).isoformat()
+    )
+
+    async def at(moment: datetime) -> dict[str, int]:
+        found = await gql.data(BALANCE_AT, {"id": customer, "at": moment.isoformat()})
+        return dict(found["customer"])
+
+    assert await at(NOW - timedelta(days=4)) == {"balance": 40, "balanceAt": 0}
+    assert await at(NOW - timedelta(days=2)) == {"balance": 40, "balanceAt": 30}
+    assert await at(datetime.now(UTC)) == {"balance": 40, "balanceAt": 40}

@@ -1,0 +1,97 @@
+"""The liability roll-forward's field: month by month, in points and in money."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import strawberry
+
+from api.context import Info
+from api.ledger.types import money_text
+from api.permissions import GUARDED
+from api.scalars import DecimalText
+from api.services import settled_back
+from domain.errors import InvalidInput
+from domain.roll_forward import LiabilityPeriod as DomainPeriod
+from persistence.database import one_snapshot
+from persistence.queries.roll_forward import roll_forward
+from persistence.valuation import valuation
+
+MAX_MONTHS = 36
+
+
+@strawberry.type(
+    description="opening + issued + awarded - redeemed - expired + adjusted + reversed "
+    "= closing (IFRS 15.116), each movement valued when it happened."
+)
+class LiabilityFigures:
+    issued: int
+    awarded: int
+    redeemed: int
+    expired: int
+    adjusted: int
+    reversed: int
+
+
+@strawberry.type
+class LiabilityValues:
+    issued: DecimalText
+    awarded: DecimalText
+    redeemed: DecimalText
+    expired: DecimalText
+    adjusted: DecimalText
+    reversed: DecimalText
+
+
+@strawberry.type
+class LiabilityPeriod:
+    start: datetime
+    end: datetime
+    opening_points: int
+    closing_points: int
+    opening_value: DecimalText
+    closing_value: DecimalText
+    points: LiabilityFigures
+    value: LiabilityValues
+
+    @classmethod
+    def of(cls, period: DomainPeriod) -> LiabilityPeriod:
+        moved = period.moved
+        return cls(
+            start=period.start,
+            end=period.end,
+            opening_points=period.opening_points,
+            closing_points=period.closing_points,
+            opening_value=money_text(period.opening_value),
+            closing_value=money_text(period.closing_value),
+            points=LiabilityFigures(**moved.points),
+            value=LiabilityValues(**{k: money_text(v) for k, v in moved.value.items()}),
+        )
+
+
+@strawberry.type
+class RollForwardQueries:
+    @strawberry.field(
+        permission_classes=GUARDED,
+        description="The loyalty liability rolled forward month by month (months of the "
+        "reporting time zone) from `from` to `until`, in points and in money. Admins only.",
+    )
+    async def liability_roll_forward(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        until: datetime,
+    ) -> list[LiabilityPeriod]:
+        start, end = from_.astimezone(UTC), until.astimezone(UTC)
+        if not start < end or (end - start).days > MAX_MONTHS * 31:
+            raise InvalidInput(f"until is after from, by {MAX_MONTHS} months at most", ("until",))
+        context = info.context
+        settled = (context.now(), settled_back(context.settings))
+        async with context.database.reading() as session:
+            await one_snapshot(session)
+            books = await valuation(session, context.terms().point_value)
+            periods = await roll_forward(
+                session, (start, end), context.settings.reporting_zone, books, settled
+            )
+        return [LiabilityPeriod.of(period) for period in periods]
