@@ -17,6 +17,7 @@ from domain.expiry import ExpiryKind, ExpiryPolicy
 from domain.programme import Terms
 from persistence.analytics.tally import Zones
 from persistence.database import Database
+from persistence.queries.reconciliation import Bounds
 from subscriptions.broker import Broker, InProcessBroker, RedisBroker
 from subscriptions.hub import Hub
 from workers.campaigns import BulkAwardWorker
@@ -136,7 +137,7 @@ def build_services(settings: Settings) -> Services:
             broker,
             utc_now,
             interval_seconds=settings.reconcile_interval_seconds,
-            outbox_bound_seconds=settings.outbox_lag_bound_seconds,
+            bounds=reconciliation_bounds(settings),
         ),
         snapshots=SnapshotWorker(
             database,
@@ -149,6 +150,10 @@ def build_services(settings: Settings) -> Services:
         tokens=tokens,
         rate_limits=RateLimits.of(settings, tokens),
     )
+
+
+def reconciliation_bounds(settings: Settings) -> Bounds:
+    return Bounds(settings.outbox_lag_bound_seconds, settings.reporting_zone, settings.point_value)
 
 
 def settled_back(settings: Settings) -> timedelta:

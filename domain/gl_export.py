@@ -9,7 +9,7 @@ plain rounding of each line could leave a journal a cent out).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -57,6 +57,10 @@ class GlJournal:
         return f"LOY-{self.day:%Y%m%d}-{self.store_id or 'PROGRAMME'}"
 
     @property
+    def balanced(self) -> bool:
+        return sum(x.debit for x in self.lines) == sum(x.credit for x in self.lines)
+
+    @property
     def narration(self) -> str:
         where = f"store {self.store_id}" if self.store_id else "the programme"
         return f"Loyalty points, {where}, {self.day.isoformat()}"
@@ -71,6 +75,13 @@ class GlBook:
     def add(self, day: date, store_id: str | None, lines: Iterable[MoneyLine]) -> None:
         for line in lines:
             self._nets[(day, store_id or "", line.account)] += line.amount
+
+    def exact_by_account(self) -> dict[str, Decimal]:
+        """Each account code's net over every journal, before rounding."""
+        totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+        for (_, _, account), net in self._nets.items():
+            totals[account.code] += net
+        return dict(totals)
 
     def journals(self) -> list[GlJournal]:
         grouped: defaultdict[tuple[date, str], list[tuple[GlAccount, Decimal]]] = defaultdict(list)
@@ -163,3 +174,26 @@ def _quickbooks(journal: GlJournal, line: GlLine, currency: str) -> list[str]:
         currency,
         journal.store_id or "",
     ]
+
+
+def beyond_rounding(journals: list[GlJournal], exact: dict[str, Decimal]) -> Decimal:
+    """How far the journals' accounts are from their exact nets beyond the cent each of
+    their lines may have been rounded by (0 when the export is the movements)."""
+    exported = exported_by_account(journals)
+    lines_of = Counter(line.account.code for journal in journals for line in journal.lines)
+    return sum(
+        (
+            max(Decimal(0), abs(exported.get(code, Decimal(0)) - net) - CENT * lines_of[code])
+            for code, net in exact.items()
+        ),
+        Decimal(0),
+    )
+
+
+def exported_by_account(journals: Iterable[GlJournal]) -> dict[str, Decimal]:
+    """Each account code's net (credits positive) as the export's rounded lines say."""
+    totals: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for journal in journals:
+        for line in journal.lines:
+            totals[line.account.code] += line.credit - line.debit
+    return dict(totals)

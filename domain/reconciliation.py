@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_CEILING, Decimal
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,16 @@ def outbox_published(unpublished: int, oldest: datetime | None, bound_seconds: i
         f"{unpublished:,} change(s) unpublished for more than {bound_seconds} s; "
         f"the oldest from {oldest}",
     )
+
+
+def export_matches(journals: int, unbalanced: int, apart: Decimal, point_value: Decimal) -> Check:
+    """The GL export against the valued movements it comes from: every journal balanced, and
+    each account's total off by no more than the cents its journals were rounded to
+    (`apart`: what goes beyond that, in money; the difference, in points at `point_value`)."""
+    name = "gl-export-matches-movements"
+    difference = unbalanced + int((apart / point_value).to_integral_value(ROUND_CEILING))
+    detail = (
+        f"{journals:,} journal(s) of the month so far; {unbalanced:,} unbalanced; "
+        f"accounts beyond their rounding by {apart} in all"
+    )
+    return Check(name, difference == 0, difference, detail)

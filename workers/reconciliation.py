@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from domain.reconciliation import Reconciliation
-from persistence.queries.reconciliation import reconciliation
+from persistence.queries.reconciliation import Bounds, reconciliation
 from workers.base import Worker
 
 logger = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class ReconciliationWorker(Worker):
     interval_seconds: float
-    outbox_bound_seconds: int
+    bounds: Bounds
 
     async def run(self) -> None:
         while self.running:
@@ -30,7 +30,7 @@ class ReconciliationWorker(Worker):
 
     async def reconcile(self) -> Reconciliation:
         async with self.database.reading() as session:
-            return await reconciliation(session, self.clock(), self.outbox_bound_seconds)
+            return await reconciliation(session, self.clock(), self.bounds)
 
 
 def log_reconciliation(books: Reconciliation) -> None:

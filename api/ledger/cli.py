@@ -20,6 +20,7 @@ from rich.table import Table
 
 from api.analytics.csv import Refusal
 from api.ledger.exports import days_of, format_of, gl_csv, journal_lines
+from api.services import reconciliation_bounds
 from api.settings import Settings
 from domain.gl_export import GlFormat
 from domain.ledger import ChainFinding
@@ -98,9 +99,7 @@ async def _reconcile(settings: Settings) -> Reconciliation:
     database = Database(settings.database_url)
     try:
         async with database.reading() as session:
-            return await reconciliation(
-                session, datetime.now(UTC), settings.outbox_lag_bound_seconds
-            )
+            return await reconciliation(session, datetime.now(UTC), reconciliation_bounds(settings))
     finally:
         await database.dispose()
 

@@ -16,7 +16,7 @@ from api.ledger.types import (
 )
 from api.mutations import mutation
 from api.permissions import GUARDED
-from api.services import settled_back
+from api.services import reconciliation_bounds, settled_back
 from domain.trial_balance import trial_balance
 from domain.use_cases import periods
 from persistence.queries.reconciliation import reconciliation
@@ -33,9 +33,9 @@ class LedgerQueries:
         "Admins only.",
     )
     async def reconciliation(self, info: Info) -> Reconciliation:
-        bound = info.context.settings.outbox_lag_bound_seconds
+        bounds = reconciliation_bounds(info.context.settings)
         async with info.context.database.reading() as session:
-            books = await reconciliation(session, info.context.now(), bound)
+            books = await reconciliation(session, info.context.now(), bounds)
         return Reconciliation.of(books)
 
     @strawberry.field(

@@ -51,6 +51,13 @@ async def gl_journals(
     session: AsyncSession, days: tuple[date, date], zone: ZoneInfo, books: Valuation
 ) -> list[GlJournal]:
     """The GL journals of the days from the first to the last (exclusive), in the zone."""
+    return (await gl_book(session, days, zone, books)).journals()
+
+
+async def gl_book(
+    session: AsyncSession, days: tuple[date, date], zone: ZoneInfo, books: Valuation
+) -> GlBook:
+    """The postings of those days gathered, exact."""
     start, end = (local_midnight(day, zone) for day in days)
     book = GlBook()
     async for batch in entries_between(session, start, end):
@@ -58,4 +65,4 @@ async def gl_journals(
             entry = posted.entry
             day = entry.movement.occurred_at.astimezone(zone).date()
             book.add(day, entry.movement.store_id, posting(entry, books))
-    return book.journals()
+    return book

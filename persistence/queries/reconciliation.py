@@ -6,14 +6,27 @@ them every hour or so and not on every request.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.reconciliation import Check, Reconciliation, outbox_published, rows_apart, sides
+from domain.gl_export import beyond_rounding
+from domain.reconciliation import (
+    Check,
+    Reconciliation,
+    export_matches,
+    outbox_published,
+    rows_apart,
+    sides,
+)
 from persistence.database import one_snapshot
+from persistence.queries.gl import gl_book
 from persistence.types import UtcDateTime
+from persistence.valuation import valuation
 
 UNBALANCED_ENTRIES = """
 SELECT count(*), coalesce(sum(abs(total)), 0), min(entry_id) FROM (
@@ -41,9 +54,16 @@ LATE_OUTBOX = """
 SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL AND created_at < :cutoff"""
 
 
-async def reconciliation(
-    session: AsyncSession, now: datetime, outbox_bound_seconds: int
-) -> Reconciliation:
+@dataclass(frozen=True)
+class Bounds:
+    """How old an unpublished change may be; whose month the export is checked for."""
+
+    outbox_seconds: int
+    zone: ZoneInfo
+    default_point_value: Decimal
+
+
+async def reconciliation(session: AsyncSession, now: datetime, bounds: Bounds) -> Reconciliation:
     await one_snapshot(session)
     checks = (
         await _entries_balanced(session),
@@ -60,9 +80,23 @@ async def reconciliation(
             ("the programme accounts' liability", await _one(session, PROGRAMME_SIDE)),
             ("the customers' balances less points owed", await _one(session, CUSTOMERS_SIDE)),
         ),
-        await _outbox(session, now, outbox_bound_seconds),
+        await _outbox(session, now, bounds.outbox_seconds),
+        await _export_of_the_month(session, now, bounds),
     )
     return Reconciliation(now, checks)
+
+
+async def _export_of_the_month(session: AsyncSession, now: datetime, bounds: Bounds) -> Check:
+    """The month so far, in the reporting zone, exported against its exact postings."""
+    books = await valuation(session, bounds.default_point_value)
+    today = now.astimezone(bounds.zone).date()
+    book = await gl_book(
+        session, (today.replace(day=1), today + timedelta(days=1)), bounds.zone, books
+    )
+    journals = book.journals()
+    apart = beyond_rounding(journals, book.exact_by_account())
+    unbalanced = sum(1 for journal in journals if not journal.balanced)
+    return export_matches(len(journals), unbalanced, apart, books.point_value_at(now))
 
 
 async def _entries_balanced(session: AsyncSession) -> Check:

@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, text
@@ -19,7 +21,7 @@ from api.settings import Settings
 from domain.reconciliation import Reconciliation
 from persistence.database import Database
 from persistence.models import JournalEntryRow, OutboxRow
-from persistence.queries.reconciliation import reconciliation
+from persistence.queries.reconciliation import Bounds, reconciliation
 from tests.conftest import GraphQLClient
 from tests.integration.test_journal_chain import around_the_triggers
 
@@ -31,7 +33,9 @@ CHECKS = [
     "lots-match-balances",
     "liability-matches-balances",
     "outbox-published",
+    "gl-export-matches-movements",
 ]
+BOUNDS = Bounds(60, ZoneInfo("UTC"), Decimal("0.01"))
 
 
 @pytest.fixture
@@ -42,7 +46,7 @@ async def history(database: Database, settings: Settings) -> Database:
 
 async def books(database: Database) -> Reconciliation:
     async with database.reading() as session:
-        return await reconciliation(session, datetime.now(UTC), 60)
+        return await reconciliation(session, datetime.now(UTC), BOUNDS)
 
 
 def failing(found: Reconciliation) -> dict[str, int]:

@@ -19,9 +19,11 @@ from domain.gl_export import (
     GlFormat,
     GlJournal,
     balanced_cents,
+    beyond_rounding,
     rows,
 )
 from domain.ledger import Actor, JournalEntry, Movement
+from domain.reconciliation import export_matches
 from domain.valuation import (
     DEFAULT_CHART,
     Effective,
@@ -201,3 +203,21 @@ def test_each_format_has_its_header_and_balances_per_journal() -> None:
 
 
 ADMIN = Actor("admin-1", "admin", None)
+
+
+def test_an_export_matches_its_movements_within_the_cents_of_its_lines() -> None:
+    book = GlBook()
+    liability, revenue = DEFAULT_CHART[GlRole.LIABILITY], DEFAULT_CHART[GlRole.DEFERRED_REVENUE]
+    for points in (1, 2, 3):
+        value = Decimal("0.0133") * points
+        book.add(
+            date(2026, 11, 20), "S1", [MoneyLine(liability, value), MoneyLine(revenue, -value)]
+        )
+    journals = book.journals()
+
+    assert beyond_rounding(journals, book.exact_by_account()) == 0
+    assert export_matches(len(journals), 0, Decimal(0), Decimal("0.01")).holds
+    off = {code: net + Decimal("0.05") for code, net in book.exact_by_account().items()}
+    assert beyond_rounding(journals, off) == Decimal("0.08")
+    failed = export_matches(len(journals), 1, Decimal("0.08"), Decimal("0.01"))
+    assert (failed.holds, failed.difference) == (False, 9)
