@@ -68,7 +68,7 @@ def export_matches(journals: int, unbalanced: int, apart: Decimal, point_value: 
     name = "gl-export-matches-movements"
     difference = unbalanced + int((apart / point_value).to_integral_value(ROUND_CEILING))
     detail = (
-        f"{journals:,} journal(s) of the month so far; {unbalanced:,} unbalanced; "
+        f"{journals:,} journal(s) of last month and this one; {unbalanced:,} unbalanced; "
         f"accounts beyond their rounding by {apart} in all"
     )
     return Check(name, difference == 0, difference, detail)

@@ -87,12 +87,12 @@ async def reconciliation(session: AsyncSession, now: datetime, bounds: Bounds) -
 
 
 async def _export_of_the_month(session: AsyncSession, now: datetime, bounds: Bounds) -> Check:
-    """The month so far, in the reporting zone, exported against its exact postings."""
+    """Last month and this one so far, in the reporting zone, exported against their exact
+    postings."""
     books = await valuation(session, bounds.default_point_value)
     today = now.astimezone(bounds.zone).date()
-    book = await gl_book(
-        session, (today.replace(day=1), today + timedelta(days=1)), bounds.zone, books
-    )
+    last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    book = await gl_book(session, (last_month, today + timedelta(days=1)), bounds.zone, books)
     journals = book.journals()
     apart = beyond_rounding(journals, book.exact_by_account())
     unbalanced = sum(1 for journal in journals if not journal.balanced)
