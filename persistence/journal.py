@@ -17,7 +17,7 @@ from persistence.analytics.inbox import Counted
 from persistence.base import table_of
 from persistence.models import JournalEntryRow, JournalLineRow
 from persistence.periods import closed_until
-from persistence.records import actor_columns, actor_of, columns_of, record_of
+from persistence.records import actor_columns, actor_of, columns_of, record_of, values_of
 
 
 class SqlAlchemyJournalRepository:
@@ -93,11 +93,14 @@ def posted_of(row: JournalEntryRow, lines: Sequence[JournalLine]) -> PostedEntry
     movement = record_of(
         Movement, row, recorded_at=row.created_at, actor=actor_of(row, "recorded_by")
     )
-    entry = record_of(
-        JournalEntry,
-        row,
-        kind=TransactionKind(row.kind),
-        movement=movement,
-        lines=tuple(lines),
+    # As stored: a damaged entry is read, for the checks to report (JournalEntry.as_stored).
+    entry = JournalEntry.as_stored(
+        **values_of(
+            JournalEntry,
+            row,
+            kind=TransactionKind(row.kind),
+            movement=movement,
+            lines=tuple(lines),
+        )
     )
     return PostedEntry(row.id, entry)

@@ -21,13 +21,18 @@ RecordT = TypeVar("RecordT", bound="DataclassInstance")
 
 def record_of(record_type: type[RecordT], row: object, /, **stored_differently: object) -> RecordT:
     """A `record_type` from the row's attributes of its fields' names, but for those given."""
-    names = _field_names(record_type)
+    return record_type(**values_of(record_type, row, **stored_differently))
+
+
+def values_of(
+    record_type: type[DataclassInstance], row: object, /, **stored_differently: object
+) -> dict[str, Any]:
+    """Every field of `record_type`, by name: from the row's attributes, but for those given."""
     _refuse_unknown(record_type, frozenset(stored_differently))
-    values = {
+    return {
         name: stored_differently[name] if name in stored_differently else getattr(row, name)
-        for name in names
+        for name in _field_names(record_type)
     }
-    return record_type(**values)
 
 
 def columns_of(

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import secrets
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +32,7 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.auth import Role, TokenIssuer
+from api.demo import seed_if_empty
 from api.settings import Settings
 from persistence.database import Database
 from persistence.migrate import upgrade_to_head
@@ -237,3 +241,24 @@ async def redis_prefix() -> AsyncIterator[str]:
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+@pytest.fixture
+async def history(database: Database, settings: Settings) -> Database:
+    """The demo programme with a week of history: customers enrolled over the week, sales,
+    checkouts, redemptions, refunds, a bulk award and an expiry run."""
+    await seed_if_empty(settings.model_copy(update={"demo_history_days": 7}), io.StringIO())
+    return database
+
+
+def loyalty_command(*arguments: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    """`loyalty ...` as an operator runs it, against the given database."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *arguments],
+        env={**environment, "LOYALTY_DATABASE_URL": database_url, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -42,6 +42,7 @@ from api.app import create_app
 from api.auth import Role
 from api.errors import MASKED_MESSAGE
 from api.settings import Settings
+from persistence.database import Database
 from persistence.models import (
     BulkAwardRow,
     CustomerRow,
@@ -794,8 +795,14 @@ class Harness:
         return self.loop.run_until_complete(work)
 
     async def start(self) -> None:
+        # Emptied before the app starts: a TRUNCATE beside its workers' first reads can
+        # deadlock with them.
+        database = Database(self.settings.database_url)
+        try:
+            await empty_tables(database)
+        finally:
+            await database.dispose()
         await self.stack.enter_async_context(self.app.router.lifespan_context(self.app))
-        await empty_tables(self.app.state.services.database)
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         self.http = await self.stack.enter_async_context(
             httpx.AsyncClient(transport=transport, base_url="http://testserver")

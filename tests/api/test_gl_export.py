@@ -9,9 +9,7 @@ import asyncio
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -22,12 +20,11 @@ import pytest
 from sqlalchemy import select
 
 from api.auth import Role
-from api.demo import seed_if_empty
 from api.settings import Settings
 from persistence.database import Database
 from persistence.journal import posted_entries
 from persistence.models import JournalEntryRow
-from tests.conftest import GraphQLClient, bearer, mint
+from tests.conftest import GraphQLClient, bearer, loyalty_command, mint
 
 TODAY = datetime.now(UTC).date()
 FROM, UNTIL = TODAY - timedelta(days=8), TODAY + timedelta(days=1)
@@ -42,12 +39,6 @@ mutation($input: MapGlAccountInput!) {
     userErrors { code field }
   }
 }"""
-
-
-@pytest.fixture
-async def history(database: Database, settings: Settings) -> Database:
-    await seed_if_empty(settings.model_copy(update={"demo_history_days": 7}), io.StringIO())
-    return database
 
 
 async def export(
@@ -248,15 +239,7 @@ async def test_only_an_admin_exports_the_books(
 
 
 def loyalty(*arguments: str, url: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", *arguments],
-        env={**environment, "LOYALTY_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return loyalty_command(*arguments, database_url=url)
 
 
 async def test_the_command_line_writes_the_same_files(

@@ -5,11 +5,8 @@ around the triggers (an edit, a removal in the middle or at the end)."""
 from __future__ import annotations
 
 import asyncio
-import io
-import os
 import sqlite3
 import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -17,7 +14,6 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from api.demo import seed_if_empty
 from api.settings import Settings
 from domain.ledger import GENESIS, LAST_HASH_DIFFERS, ChainFinding, JournalEntry, chained_hash
 from persistence.database import Database
@@ -25,14 +21,7 @@ from persistence.journal import posted_entries
 from persistence.journal_chain import checked_batches
 from persistence.migrate import alembic_config
 from persistence.models import CustomerRow, JournalEntryRow
-
-
-@pytest.fixture
-async def history(database: Database, settings: Settings) -> Database:
-    """The demo programme with a week of history: sales, redemptions, refunds, an award
-    and an expiry run."""
-    await seed_if_empty(settings.model_copy(update={"demo_history_days": 7}), io.StringIO())
-    return database
+from tests.conftest import loyalty_command
 
 
 async def findings_in(database: Database) -> list[ChainFinding]:
@@ -196,15 +185,7 @@ async def test_a_customers_last_hash_altered_is_caught(history: Database) -> Non
 
 
 def verify_journal(database_url: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
-    return subprocess.run(
-        [sys.executable, "-m", "api.cli", "verify-journal"],
-        env={**environment, "LOYALTY_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return loyalty_command("verify-journal", database_url=database_url)
 
 
 async def test_loyalty_verify_journal_exits_non_zero_on_a_finding(
@@ -252,3 +233,20 @@ async def test_migrating_chains_the_entries_already_there_as_the_app_does(
     assert rechained == posted
     assert heads_now == heads
     assert await findings_in(history) == []
+
+
+async def test_a_line_added_to_an_entry_is_caught_not_a_failure(history: Database) -> None:
+    """Inserting is not refused by the triggers; the entry no longer balances, and the
+    check reads it as stored and reports it."""
+    entry_id, customer_id, _ = await an_entry_with_entries_after_it(history)
+    async with history.write_sessions() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO journal_lines (entry_id, account, amount) "
+                f"VALUES ({entry_id}, 'programme:adjustments', 3)"
+            )
+        )
+
+    assert [(f.customer_id, f.entry_id) for f in await findings_in(history)] == [
+        (customer_id, entry_id)
+    ]

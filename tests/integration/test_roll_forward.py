@@ -5,17 +5,13 @@ the point value in force when it happened (a value change mid-period included)."
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
-from api.demo import seed_if_empty
-from api.settings import Settings
 from domain.ledger import PostedEntry
 from persistence.database import Database
 from persistence.journal import posted_entries
@@ -39,12 +35,6 @@ KINDS = {
     "adjusted": "ADJUST",
     "reversed": "REVERSAL",
 }
-
-
-@pytest.fixture
-async def history(database: Database, settings: Settings) -> Database:
-    await seed_if_empty(settings.model_copy(update={"demo_history_days": 7}), io.StringIO())
-    return database
 
 
 async def every_entry(database: Database) -> list[PostedEntry]:

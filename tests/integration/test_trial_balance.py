@@ -5,15 +5,11 @@ dropped when a reopened period unsettles them; over GraphQL for admins."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import func, select, text, update
 
-from api.demo import seed_if_empty
-from api.settings import Settings
 from domain.trial_balance import CUSTOMERS
 from persistence.database import Database
 from persistence.models import CustomerRow, JournalEntryRow, LedgerSnapshotRow
@@ -28,12 +24,6 @@ NOW = datetime.now(UTC)
 TRIAL_BALANCE = """
 query($at: DateTime) { trialBalance(at: $at) { at totalPoints accounts { account points value } } }
 """
-
-
-@pytest.fixture
-async def history(database: Database, settings: Settings) -> Database:
-    await seed_if_empty(settings.model_copy(update={"demo_history_days": 7}), io.StringIO())
-    return database
 
 
 def snapshots(database: Database, back: timedelta, now: datetime = NOW) -> SnapshotWorker:
