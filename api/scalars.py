@@ -46,6 +46,13 @@ def money(value: Decimal | None) -> DecimalText | None:
     return DecimalText(format(exact, "f"))
 
 
+def amount(value: Decimal) -> DecimalText:
+    """A Decimal that is always there, as the scalar's text."""
+    shown = money(value)
+    assert shown is not None
+    return shown
+
+
 def _serialize(value: object) -> str:
     return format(Decimal(str(value)), "f")
 

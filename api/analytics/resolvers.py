@@ -6,9 +6,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from api.analytics.types import Analytics, AnalyticsRange, StoreTiles, amount
+from api.analytics.types import Analytics, AnalyticsRange, StoreTiles
 from api.context import Info
 from api.permissions import GUARDED
+from api.scalars import amount
 from domain.analytics import AnalyticsRange as Asked
 from domain.analytics import local_day, midnight, zone_of
 from domain.errors import Forbidden, InvalidInput

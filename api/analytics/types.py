@@ -8,7 +8,7 @@ from enum import Enum
 
 import strawberry
 
-from api.scalars import DecimalText, money
+from api.scalars import DecimalText, amount, money
 from domain import analytics
 from domain.analytics import AnalyticsRange as Asked
 
@@ -23,12 +23,6 @@ class Granularity(Enum):
 def _float(value: Decimal | None) -> float | None:
     """Ratios and durations travel as Float (the contract's choice); never money."""
     return None if value is None else float(value)
-
-
-def amount(value: Decimal) -> DecimalText:
-    shown = money(value)
-    assert shown is not None
-    return shown
 
 
 @strawberry.input

@@ -8,9 +8,8 @@ from typing import Annotated
 import strawberry
 
 from api.context import Info
-from api.ledger.types import money_text
 from api.permissions import GUARDED
-from api.scalars import DecimalText
+from api.scalars import DecimalText, amount
 from api.services import settled_back
 from domain.errors import InvalidInput
 from domain.roll_forward import LiabilityPeriod as DomainPeriod
@@ -63,10 +62,10 @@ class LiabilityPeriod:
             end=period.end,
             opening_points=period.opening_points,
             closing_points=period.closing_points,
-            opening_value=money_text(period.opening_value),
-            closing_value=money_text(period.closing_value),
+            opening_value=amount(period.opening_value),
+            closing_value=amount(period.closing_value),
             points=LiabilityFigures(**moved.points),
-            value=LiabilityValues(**{k: money_text(v) for k, v in moved.value.items()}),
+            value=LiabilityValues(**{k: amount(v) for k, v in moved.value.items()}),
         )
 
 

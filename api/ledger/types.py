@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 
 import strawberry
 
 from api.mutations import UserError
-from api.scalars import DecimalText, money
+from api.scalars import DecimalText, amount
 from domain.ledger import Actor
 from domain.periods import ChangePeriod, PeriodAction
 from domain.reconciliation import Check
@@ -101,13 +100,7 @@ class TrialBalance:
     @classmethod
     def of(cls, balance: DomainTrialBalance) -> TrialBalance:
         accounts = [
-            AccountBalance(account=a.account, points=a.points, value=money_text(a.value))
+            AccountBalance(account=a.account, points=a.points, value=amount(a.value))
             for a in balance.accounts
         ]
         return cls(at=balance.at, accounts=accounts, total_points=balance.total_points)
-
-
-def money_text(value: Decimal) -> DecimalText:
-    shown = money(value)
-    assert shown is not None
-    return shown

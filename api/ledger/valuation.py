@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 import strawberry
 
 from api.context import Info
-from api.ledger.types import money_text
 from api.mutations import UserError, mutation
 from api.permissions import GUARDED
-from api.scalars import DecimalText
+from api.scalars import DecimalText, amount
 from domain.ledger import Actor
 from domain.money import parse_decimal
 from domain.use_cases.valuation import change_valuation
@@ -49,7 +48,7 @@ class ValuationChangeView:
 
     @classmethod
     def of(cls, change: ValuationChange) -> ValuationChangeView:
-        value = None if change.point_value is None else money_text(change.point_value)
+        value = None if change.point_value is None else amount(change.point_value)
         account = None if change.account is None else GlAccountView.of(change.account)
         return cls(
             effective_from=change.effective_from,
@@ -99,7 +98,7 @@ async def valuation_view(info: Info) -> ValuationView:
         made = await changes(session)
     return ValuationView(
         at=now,
-        point_value=money_text(books.point_value_at(now)),
+        point_value=amount(books.point_value_at(now)),
         accounts=[GlAccountView.of(books.account_at(role, now)) for role in DEFAULT_CHART],
         changes=[ValuationChangeView.of(change) for change in made],
     )
