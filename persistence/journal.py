@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -23,6 +24,9 @@ from persistence.records import actor_columns, actor_of, columns_of, record_of, 
 class SqlAlchemyJournalRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # How the books stand, read once per unit of work: it is read under the accounts'
+        # locks, which a close waits for, so it cannot change before this one commits.
+        self._closed: tuple[datetime | None] | None = None
 
     async def add(self, entry: JournalEntry) -> PostedEntry:
         return (await self.add_many([entry]))[0]
@@ -32,7 +36,7 @@ class SqlAlchemyJournalRepository:
         dated in a closed period (read under the accounts' locks: persistence/periods.py)."""
         if not entries:
             return []
-        refuse_closed(await closed_until(self.session), entries)
+        refuse_closed(await self._closed_until(), entries)
         ids = await self.session.scalars(
             insert(table_of(JournalEntryRow)).returning(
                 JournalEntryRow.id, sort_by_parameter_order=True
@@ -52,6 +56,11 @@ class SqlAlchemyJournalRepository:
         await lots.follow(self.session, posted)
         await inbox.enqueue(self.session, Counted.ENTRY, [item.id for item in posted])
         return posted
+
+    async def _closed_until(self) -> datetime | None:
+        if self._closed is None:
+            self._closed = (await closed_until(self.session),)
+        return self._closed[0]
 
     async def get(self, entry_id: int) -> PostedEntry | None:
         found = await posted_entries(
