@@ -3,20 +3,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.trial_balance import CUSTOMERS, OWED
+from domain.trial_balance import CUSTOMERS, OWED, settled_until
 from persistence.database import insert_or_ignore
 from persistence.models import JournalEntryRow, JournalLineRow, LedgerSnapshotRow
+from persistence.periods import closed_until
 
 GROUPED = case(
     (JournalLineRow.account.like("customer:%"), CUSTOMERS),
     (JournalLineRow.account.like("owed:%"), OWED),
     else_=JournalLineRow.account,
 )
+
+
+async def settled_horizon(session: AsyncSession, now: datetime, back: timedelta) -> datetime:
+    """Before when nothing can be recorded any more, as the books stand now (snapshots past
+    it do not hold)."""
+    return settled_until(now, await closed_until(session), back)
 
 
 async def latest_snapshot(

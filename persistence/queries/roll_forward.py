@@ -12,11 +12,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.roll_forward import LiabilityPeriod, figures, month_starts, stretches
-from domain.trial_balance import CUSTOMERS, OWED, settled_until
+from domain.trial_balance import CUSTOMERS, OWED
 from domain.valuation import Valuation
-from persistence.ledger_snapshots import added, latest_snapshot, moved_between
+from persistence.ledger_snapshots import added, latest_snapshot, moved_between, settled_horizon
 from persistence.models import JournalEntryRow, JournalLineRow
-from persistence.periods import closed_until
 
 LIABILITY = or_(JournalLineRow.account.like("customer:%"), JournalLineRow.account.like("owed:%"))
 
@@ -31,7 +30,7 @@ async def roll_forward(
     """Month by month (in the zone) from span's start to its end; `settled` is now and how
     far back a movement may still be dated (which snapshots hold). Read the session in one
     snapshot (persistence.database.one_snapshot) before anything else."""
-    horizon = settled_until(settled[0], await closed_until(session), settled[1])
+    horizon = await settled_horizon(session, *settled)
     edges = month_starts(*span, zone)
     points, value = await _opening(session, span[0], books, horizon)
     periods = []

@@ -6,10 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.trial_balance import settled_until
 from persistence.database import one_snapshot
-from persistence.ledger_snapshots import added, latest_snapshot, moved_between
-from persistence.periods import closed_until
+from persistence.ledger_snapshots import added, latest_snapshot, moved_between, settled_horizon
 
 
 async def account_sums_at(
@@ -18,6 +16,6 @@ async def account_sums_at(
     """Every account's balance from the movements that happened at or before `at`, in one
     snapshot of the database (a snapshot past what is settled now is not used)."""
     await one_snapshot(session)
-    horizon = settled_until(now, await closed_until(session), back)
+    horizon = await settled_horizon(session, now, back)
     moment, sums = await latest_snapshot(session, min(at, horizon))
     return added(sums, await moved_between(session, moment, at, end_included=True))
