@@ -472,7 +472,13 @@ class PeriodOfScope:
 
 class RollupTotalsRow(PeriodOfScope, Base):
     __tablename__ = "rollup_totals"
-    __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("zone", "granularity", "period", "scope"),
+        # A report reads one scope's run of periods: by scope before period, that run is
+        # one range of the index, not every scope's rows of the run filtered (fifty stores
+        # are fifty-one scopes).
+        Index("ix_rollup_totals_scope", "zone", "granularity", "scope", "period"),
+    )
 
     sales: Mapped[int] = mapped_column(BigInteger, server_default="0")
     sales_with_redemption: Mapped[int] = mapped_column(BigInteger, server_default="0")
@@ -549,7 +555,10 @@ class RollupActivityRow(PeriodOfScope, Base):
     """Active customers of a whole period, and those of them active in the period before."""
 
     __tablename__ = "rollup_activity"
-    __table_args__ = (PrimaryKeyConstraint("zone", "granularity", "period", "scope"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("zone", "granularity", "period", "scope"),
+        Index("ix_rollup_activity_scope", "zone", "granularity", "scope", "period"),
+    )
 
     active: Mapped[int] = mapped_column(BigInteger, server_default="0")
     retained: Mapped[int] = mapped_column(BigInteger, server_default="0")
@@ -622,6 +631,10 @@ class RollupPercentileRow(PeriodOfScope, Base):
     __tablename__ = "rollup_percentiles"
     __table_args__ = (
         PrimaryKeyConstraint("zone", "granularity", "period", "scope", "metric", "key"),
+        # One scope's figures of a run of periods, each metric and key one range.
+        Index(
+            "ix_rollup_percentiles_scope", "zone", "granularity", "scope", "metric", "key", "period"
+        ),
     )
 
     metric: Mapped[str] = mapped_column(String(16))
