@@ -11,10 +11,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, Row, exists, func, literal, select, union_all
 
 from domain.analytics import AnalyticsRange, CampaignFigures, holdout_scaled, local_day, midnight
+from persistence.analytics.reading_context import ReadingContext
+from persistence.base import table_of
 from persistence.models import (
     BulkAwardRow,
     RollupCampaignDayRow,
@@ -24,6 +25,7 @@ from persistence.models import (
 
 DAY = timedelta(days=1)
 BRANCHES_A_STATEMENT = 200
+Job = Row[Any]  # a bulk award's row, read as columns (no ORM object to build)
 
 
 @dataclass(frozen=True)
@@ -52,11 +54,10 @@ def _nonempty(*spans: tuple[datetime, datetime]) -> tuple[tuple[datetime, dateti
     return tuple((start, end) for start, end in spans if start < end)
 
 
-async def campaign_figures(
-    session: AsyncSession, asked: AnalyticsRange, point_value: Decimal
-) -> list[CampaignFigures]:
+async def campaign_figures(context: ReadingContext, point_value: Decimal) -> list[CampaignFigures]:
     """Each bulk award (not a reversal) made before the range ends, made in it or with a
     recipient's sale in it after the award; oldest first."""
+    asked = context.asked
     start, end = asked.start, asked.end
     sales = RollupCampaignSaleRow
     sold_in_range = exists().where(
@@ -66,10 +67,10 @@ async def campaign_figures(
         sales.occurred_at >= BulkAwardRow.created_at,
         sales.occurred_at < end,
     )
-    jobs = list(
+    jobs: list[Job] = list(
         (
-            await session.execute(
-                select(BulkAwardRow)
+            await context.execute(
+                select(table_of(BulkAwardRow))
                 .where(
                     BulkAwardRow.reverses_bulk_award_id.is_(None),
                     BulkAwardRow.created_at < end,
@@ -77,21 +78,21 @@ async def campaign_figures(
                 )
                 .order_by(BulkAwardRow.created_at, BulkAwardRow.id)
             )
-        ).scalars()
+        ).all()
     )
     if not jobs:
         return []
-    taken_back = await _reversed(session, [job.id for job in jobs])
-    sums = _Sums(session, asked)
+    taken_back = await _reversed(context, [job.id for job in jobs])
+    sums = _Sums(context)
     for job in jobs:
         sums.ask_for(job)
     await sums.read()
     return [sums.figures(job, taken_back.get(job.id, 0), point_value) for job in jobs]
 
 
-async def _reversed(session: AsyncSession, bulk_award_ids: Sequence[str]) -> dict[str, int]:
+async def _reversed(context: ReadingContext, bulk_award_ids: Sequence[str]) -> dict[str, int]:
     """Customers whose award a reversal job took back, by the award reversed."""
-    rows = await session.execute(
+    rows = await context.execute(
         select(BulkAwardRow.reverses_bulk_award_id, BulkAwardRow.awarded_customers).where(
             BulkAwardRow.reverses_bulk_award_id.in_(bulk_award_ids)
         )
@@ -99,7 +100,7 @@ async def _reversed(session: AsyncSession, bulk_award_ids: Sequence[str]) -> dic
     return {str(job): int(customers) for job, customers in rows.all()}
 
 
-def _windows(job: BulkAwardRow, asked: AnalyticsRange) -> dict[str, tuple[datetime, datetime]]:
+def _windows(job: Job, asked: AnalyticsRange) -> dict[str, tuple[datetime, datetime]]:
     """The spans a campaign's revenue is read over: after the award (within the range),
     and the holdout's over the same span or, without a holdout, as long a span before."""
     after_start = max(job.created_at, asked.start)
@@ -113,15 +114,15 @@ class _Sums:
     """Every campaign's revenue windows and points spent, asked in two statements (one
     branch of a UNION ALL per whole-days or part-day piece), added up by tag."""
 
-    def __init__(self, session: AsyncSession, asked: AnalyticsRange) -> None:
-        self.session = session
-        self.asked = asked
-        self.postgresql = session.bind is not None and session.bind.dialect.name == "postgresql"
+    def __init__(self, context: ReadingContext) -> None:
+        self.context = context
+        self.asked = context.asked
+        self.postgresql = context.postgresql
         self.money: list[Any] = []
         self.points: list[Any] = []
         self.found: dict[str, Decimal] = {}
 
-    def ask_for(self, job: BulkAwardRow) -> None:
+    def ask_for(self, job: Job) -> None:
         for name, span in _windows(job, self.asked).items():
             self._revenue(
                 f"{job.id} {name}", job.id, name == "holdout", Window.of(self.asked, *span)
@@ -180,16 +181,14 @@ class _Sums:
             # SQLite takes at most 500 terms in one compound SELECT.
             for start in range(0, len(branches), BRANCHES_A_STATEMENT):
                 part = branches[start : start + BRANCHES_A_STATEMENT]
-                rows = await self.session.execute(union_all(*part))
+                rows = await self.context.execute(union_all(*part))
                 for tag, amount in rows.all():
                     self.found[tag] = self.found.get(tag, Decimal(0)) + Decimal(amount or 0)
 
     def total(self, tag: str) -> Decimal:
         return self.found.get(tag, Decimal(0))
 
-    def figures(
-        self, job: BulkAwardRow, reversed_customers: int, point_value: Decimal
-    ) -> CampaignFigures:
+    def figures(self, job: Job, reversed_customers: int, point_value: Decimal) -> CampaignFigures:
         awarded, holdout = job.awarded_customers, job.holdout_customers
         points = job.points * awarded - job.points * reversed_customers
         return CampaignFigures(

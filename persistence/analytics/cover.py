@@ -12,9 +12,10 @@ from domain.analytics import Days, Granularity, Period, next_period, period_of
 from persistence.analytics.tally import QUARTER, YEAR
 
 DAY, WEEK, MONTH = Granularity.DAY.value, Granularity.WEEK.value, Granularity.MONTH.value
+Cover = list[tuple[str, date]]  # the (granularity, start) rows that add up to some days
 
 
-def cover(days: Days) -> list[tuple[str, date]]:
+def cover(days: Days) -> Cover:
     """The day and month rows that add up to exactly these days."""
     return _cover(days, ((MONTH, _month_end),))
 

@@ -14,6 +14,7 @@ all reading with one ReadingContext (reading_context).
 
 from __future__ import annotations
 
+import asyncio
 from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import date
@@ -32,11 +33,12 @@ from domain.analytics import (
     Days,
     Flow,
     Metric,
+    Percentiles,
     Period,
     PeriodFigures,
 )
 from persistence.analytics.campaigns import campaign_figures
-from persistence.analytics.cover import DAY, cover, covering, each_day, whole_period
+from persistence.analytics.cover import DAY, Cover, cover, covering, each_day, whole_period
 from persistence.analytics.reading_active import ActiveCustomerReader
 from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
 from persistence.analytics.reading_percentiles import PercentileReader
@@ -44,6 +46,8 @@ from persistence.analytics.reading_tables import RangeTableReader
 from persistence.models import RollupTotalsRow
 
 __all__ = ["RollupReader", "cover", "rollup_report"]
+
+CENT = Decimal("0.01")
 
 
 class RollupReader:
@@ -55,37 +59,64 @@ class RollupReader:
         self.point_value = point_value
         self.active = ActiveCustomerReader(self.context)
         self.percentiles = PercentileReader(self.context)
-        self.tables = RangeTableReader(self.context, self.percentiles)
+        self.tables = RangeTableReader(self.context)
 
     async def report(self) -> AnalyticsReport:
+        """The report's parts, read at once (on PostgreSQL, on connections sharing one
+        snapshot): the periods and totals first, the longest."""
+        days, tables, percentiles = self.asked.days, self.tables, self.percentiles
+        async with self.context, asyncio.TaskGroup() as group:
+            series = group.create_task(self._series())
+            ages = group.create_task(percentiles.range_ages())
+            campaigns = group.create_task(campaign_figures(self.context, self.point_value))
+            staff = group.create_task(tables.staff(days))
+            rewards = group.create_task(tables.rewards(days))
+            cohorts = group.create_task(tables.cohorts(days))
+            segments = group.create_task(tables.segments())
+            earlier = group.create_task(
+                percentiles.percentiles(self.asked.comparison, None, Metric.CHECKOUT_MS, "")
+            )
+        totals, periods = series.result()
+        return AnalyticsReport(
+            totals=totals,
+            periods=periods,
+            campaigns=tuple(campaigns.result()),
+            staff=tuple(staff.result()),
+            velocity=tuple(tables.velocity(rewards.result(), ages.result())),
+            cohorts=tuple(cohorts.result()),
+            lifetime=tables.lifetime(segments.result(), totals.flow),
+            checkout=CheckoutComparison(totals.checkout_time, earlier.result()),
+        )
+
+    async def _series(self) -> tuple[PeriodFigures, tuple[PeriodFigures, ...]]:
+        """The totals and one figure per period."""
         periods = self.asked.periods()
-        days = self.asked.days
-        flows = await self._flows(periods)
-        programme = await self._programme_days(days)
+        covers = [cover(p.days) for p in periods]
+        flows = await self._flows(covers)
+        programme = await self._programme_days(self.asked.days)
         if self.context.single:
             await self._read_whole_periods(periods)
         figures = [
-            await self._period(p.days, p, _sum_flows(flows, p.days), programme) for p in periods
+            self._kept(p, _sum_flows(flows, rows), programme)
+            if self.context.single and p.whole
+            else await self._period(p.days, p, _sum_flows(flows, rows), programme)
+            for p, rows in zip(periods, covers, strict=True)
         ]
         # The periods cut the range into pieces: its flow is theirs added up.
-        flow = sum((figure.flow for figure in figures), Flow())
-        totals = await self._period(days, None, flow, programme)
-        return AnalyticsReport(
-            totals=totals,
-            periods=tuple(figures),
-            campaigns=tuple(
-                await campaign_figures(self.context.session, self.asked, self.point_value)
-            ),
-            staff=tuple(await self.tables.staff(days)),
-            velocity=tuple(await self.tables.velocity(days)),
-            cohorts=tuple(await self.tables.cohorts(days)),
-            lifetime=await self.tables.lifetime(totals.flow),
-            checkout=CheckoutComparison(
-                totals.checkout_time,
-                await self.percentiles.percentiles(
-                    self.asked.comparison, None, Metric.CHECKOUT_MS, ""
-                ),
-            ),
+        flow = Flow.total(f.flow for f in figures)
+        return await self._period(self.asked.days, None, flow, programme), tuple(figures)
+
+    def _kept(self, period: Period, flow: Flow, programme: _ProgrammeDays) -> PeriodFigures:
+        """A whole period of one scope: its counters and percentiles are kept, read with
+        the others of the report (most periods of a long report; nothing to await)."""
+        active, previous, retained = self.active.kept(period)
+        return self._figures(
+            period.days,
+            flow,
+            (active, previous, retained),
+            programme,
+            self.percentiles.kept(period, Metric.CHECKOUT_MS, ""),
+            self.percentiles.kept(period, Metric.REDEMPTION_DAYS, ALL_REWARDS),
         )
 
     async def _period(
@@ -98,6 +129,26 @@ class RollupReader:
         before = days.before() if period is None else period.before()
         active = await self.active.active(days, period)
         previous = await self.active.active(before, whole_period(before, period))
+        retained = await self.active.retained(days, period, before, active, previous)
+        return self._figures(
+            days,
+            flow,
+            (active, previous, retained),
+            programme,
+            await self.percentiles.percentiles(days, period, Metric.CHECKOUT_MS, ""),
+            await self.percentiles.percentiles(days, period, Metric.REDEMPTION_DAYS, ALL_REWARDS),
+        )
+
+    def _figures(  # noqa: PLR0917  (the figures of one period, each read its own way)
+        self,
+        days: Days,
+        flow: Flow,
+        customers: tuple[int, int, int],
+        programme: _ProgrammeDays,
+        checkout_time: Percentiles,
+        redemption_age: Percentiles,
+    ) -> PeriodFigures:
+        active, previous, retained = customers
         outstanding = programme.outstanding_before(days.end)
         return PeriodFigures(
             start=self.asked.instant(days.first),
@@ -105,14 +156,12 @@ class RollupReader:
             flow=flow,
             active_customers=active,
             previous_active=previous,
-            retained_customers=await self.active.retained(days, period, before, active, previous),
+            retained_customers=retained,
             new_customers=programme.new_customers(days),
             outstanding_points=outstanding,
-            outstanding_value=(outstanding * self.point_value).quantize(Decimal("0.01")),
-            checkout_time=await self.percentiles.percentiles(days, period, Metric.CHECKOUT_MS, ""),
-            redemption_age=await self.percentiles.percentiles(
-                days, period, Metric.REDEMPTION_DAYS, ALL_REWARDS
-            ),
+            outstanding_value=(outstanding * self.point_value).quantize(CENT),
+            checkout_time=checkout_time,
+            redemption_age=redemption_age,
         )
 
     async def _read_whole_periods(self, periods: Sequence[Period]) -> None:
@@ -124,10 +173,10 @@ class RollupReader:
 
     # Additive figures.
 
-    async def _flows(self, periods: Sequence[Period]) -> dict[tuple[str, date], Flow]:
+    async def _flows(self, covers: Sequence[Cover]) -> dict[tuple[str, date], Flow]:
         """The day and month rows that add up to each period, by (granularity, start)."""
         table = RollupTotalsRow
-        needed = sorted({row for p in periods for row in cover(p.days)})
+        needed = sorted({row for rows in covers for row in rows})
         rows = await self.context.execute(
             select(
                 table.granularity, table.period, *(getattr(table, name) for name in FLOW_FIELDS)
@@ -177,12 +226,12 @@ class _ProgrammeDays:
         return sum(self.days[day][1] for day in each_day(days) if day in self.days)
 
 
-def _sum_flows(flows: dict[tuple[str, date], Flow], days: Days) -> Flow:
-    """The flows of the day and month rows that make up these days."""
-    found = [flows[row] for row in cover(days) if row in flows]
+def _sum_flows(flows: dict[tuple[str, date], Flow], rows: Cover) -> Flow:
+    """The flows of the day and month rows that make up a period (its cover)."""
+    found = [flows[row] for row in rows if row in flows]
     if len(found) == 1:
         return found[0]
-    return sum(found, Flow())
+    return Flow.total(found)
 
 
 async def rollup_report(

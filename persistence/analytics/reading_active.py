@@ -48,6 +48,13 @@ class ActiveCustomerReader:
             return await self._active_from_gaps(days)
         return await self._distinct_active(days, period)
 
+    def kept(self, period: Period) -> tuple[int, int, int]:
+        """A whole period's customers of one scope, as counted: active, active in the
+        period before, and retained (active in both)."""
+        active, retained = self.counters.get(period.start, (0, 0))
+        previous, _ = self.counters.get(period.previous().start, (0, 0))
+        return active, previous, retained
+
     def _counter(self, period: Period, name: str) -> int:
         active, retained = self.counters.get(period.start, (0, 0))
         return active if name == "active" else retained

@@ -4,6 +4,7 @@ their bins on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
@@ -26,8 +27,8 @@ class PercentileReader:
         self.context = context
         # One scope's kept percentiles of the range's whole periods and the periods before
         # them, read once per report (not once per period).
-        self.kept: dict[tuple[date, str, str], Percentiles] = {}
-        self.ages: dict[str, Percentiles] | None = None
+        self.kept_by_period: dict[tuple[date, str, str], Percentiles] = {}
+        self.ages: asyncio.Future[dict[str, Percentiles]] | None = None
 
     async def read_whole_periods(self, starts: Sequence[date]) -> None:
         """The kept percentiles of the whole periods starting on these days, in one
@@ -40,11 +41,14 @@ class PercentileReader:
                 kept.zone == context.zone,
                 kept.granularity == context.asked.granularity.value,
                 kept.scope == context.scopes[0],
-                spanning(kept.period, starts),
+                # Every metric named: the index by scope holds each metric's run of periods
+                # as one range.
+                kept.metric.in_(tuple(Metric)),
                 kept.key.in_((ALL_REWARDS, "")),  # the periods' figures: no reward's own
+                spanning(kept.period, starts),
             )
         )
-        self.kept = {
+        self.kept_by_period = {
             (period, metric, key): Percentiles(int(count), p50, p90, p95)
             for period, metric, key, count, p50, p90, p95 in found.all()
         }
@@ -53,7 +57,7 @@ class PercentileReader:
         self, days: Days, period: Period | None, metric: Metric, key: str
     ) -> Percentiles:
         if self.context.single and period is not None and period.whole:
-            return self._kept_percentiles(period, metric, key)
+            return self.kept(period, metric, key)
         if days == self.context.asked.days and metric is Metric.REDEMPTION_DAYS:
             found = await self.range_ages()
         else:
@@ -64,11 +68,16 @@ class PercentileReader:
         """The percentiles of the ages of the points spent in the range, of every reward
         and of all of them: read once for the totals and the velocity table."""
         if self.ages is None:
-            self.ages = await self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
-        return self.ages
+            # A task of its own: the totals and the velocity table, running at once, wait
+            # for the same read.
+            self.ages = asyncio.ensure_future(
+                self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
+            )
+        return await self.ages
 
-    def _kept_percentiles(self, period: Period, metric: Metric, key: str) -> Percentiles:
-        return self.kept.get((period.start, metric.value, key), Percentiles())
+    def kept(self, period: Period, metric: Metric, key: str) -> Percentiles:
+        """A whole period's kept percentiles of one scope."""
+        return self.kept_by_period.get((period.start, metric.value, key), Percentiles())
 
     async def _of_values(
         self, days: Days, metric: Metric, key: str | None

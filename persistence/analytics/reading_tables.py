@@ -9,11 +9,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.analytics import (
     PROGRAMME,
-    AnalyticsRange,
     Cohort,
     Days,
     Flow,
@@ -29,7 +27,6 @@ from domain.analytics import (
 )
 from persistence.analytics.cover import MONTH, cover, covering, each_month
 from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
-from persistence.analytics.reading_percentiles import PercentileReader
 from persistence.base import table_of
 from persistence.models import (
     CustomerRow,
@@ -41,14 +38,16 @@ from persistence.models import (
     RollupTotalsRow,
 )
 
+RewardRows = list[tuple[str, int, int]]  # (reward, redemptions, points) of a range
+SegmentRows = dict[str, Any]  # the participation segments' rows, by participation
+
 
 class RangeTableReader:
-    """The tables of one report's range; velocity shares the range's ages with the
-    report's percentiles."""
+    """The tables of one report's range, each read on its own (they run at once); velocity
+    and lifetime value are then made with the report's percentiles and totals."""
 
-    def __init__(self, context: ReadingContext, percentiles: PercentileReader) -> None:
+    def __init__(self, context: ReadingContext) -> None:
         self.context = context
-        self.percentiles = percentiles
 
     async def staff(self, days: Days) -> list[StaffFigures]:
         context, table = self.context, RollupStaffRow
@@ -77,7 +76,8 @@ class RangeTableReader:
         ]
         return sorted(found, key=lambda row: (row.staff_id, row.store_id or ""))
 
-    async def velocity(self, days: Days) -> list[RewardVelocity]:
+    async def rewards(self, days: Days) -> RewardRows:
+        """Each reward's redemptions and points spent in these days."""
         table = RollupRewardRow
         rows = await self.context.execute(
             select(table.reward, func.sum(table.redemptions), func.sum(table.points))
@@ -89,15 +89,14 @@ class RangeTableReader:
             )
             .group_by(table.reward)
         )
-        ages = await self.percentiles.range_ages()
+        return [(reward, int(count), int(points)) for reward, count, points in rows.all()]
+
+    @staticmethod
+    def velocity(rewards: RewardRows, ages: dict[str, Percentiles]) -> list[RewardVelocity]:
+        """The velocity table: each reward's redemptions with the ages of the points spent."""
         velocity = [
-            RewardVelocity(
-                reward or None,
-                int(count),
-                int(points),
-                ages.get(reward, Percentiles()),
-            )
-            for reward, count, points in rows.all()
+            RewardVelocity(reward or None, count, points, ages.get(reward, Percentiles()))
+            for reward, count, points in rewards
             if count
         ]
         return sorted(velocity, key=lambda row: row.reward_id or "")
@@ -159,15 +158,15 @@ class RangeTableReader:
             .group_by(table.customer_id, table.period)
             .subquery()
         )
-        return await _cohorts_from_enrolments(context.session, context.asked, active, months)
+        return await _cohorts_from_enrolments(context, active, months)
 
-    async def lifetime(self, flow: Flow) -> LifetimeValue:
-        rows = {
-            row.participation: row
-            for row in (
-                await self.context.execute(select(*table_of(RollupSegmentRow).columns))
-            ).all()
-        }
+    async def segments(self) -> SegmentRows:
+        found = await self.context.execute(select(*table_of(RollupSegmentRow).columns))
+        return {row.participation: row for row in found.all()}
+
+    @staticmethod
+    def lifetime(rows: SegmentRows, flow: Flow) -> LifetimeValue:
+        """Lifetime value by participation, beside the range's sales to members and guests."""
         segments = tuple(_segment(kind, rows.get(kind.value)) for kind in Participation)
         moments = Moments(
             n=sum(segment.customers for segment in segments),
@@ -188,15 +187,15 @@ def _segment(kind: Participation, row: Any) -> Segment:
 
 
 async def _cohorts_from_enrolments(
-    session: AsyncSession, asked: AnalyticsRange, active: Any, months: Sequence[date]
+    context: ReadingContext, active: Any, months: Sequence[date]
 ) -> dict[tuple[date, date], int]:
-    rows = await session.execute(
+    rows = await context.execute(
         select(active.c.period, CustomerRow.enrolled_at).join(
             CustomerRow, CustomerRow.id == active.c.customer_id
         )
     )
     counted: defaultdict[tuple[date, date], int] = defaultdict(int)
-    zone = asked.zone
+    zone = context.asked.zone
     for month, enrolled_at in rows.all():
         cohort = period_of(enrolled_at.astimezone(zone).date(), Granularity.MONTH)
         if cohort in months:

@@ -12,8 +12,10 @@ import pytest
 from domain.analytics import (
     AnalyticsRange,
     Days,
+    Flow,
     Granularity,
     Percentiles,
+    Period,
     age_in_days,
     bin_end,
     holdout_scaled,
@@ -218,3 +220,46 @@ def test_a_comparison_needs_both_ends_at_local_midnights() -> None:
         start, end, Granularity.DAY, "UTC", None, utc(2026, 10, 1), utc(2026, 10, 8)
     )
     assert asked.comparison == Days(date(2026, 10, 1), date(2026, 10, 8))
+
+
+def flow_of(n: int) -> Flow:
+    """A flow whose every field differs."""
+    return Flow(
+        sales=n * 10,
+        sales_with_redemption=n * 10 + 1,
+        checkouts=n * 10 + 2,
+        points_earned=n * 10 + 3,
+        points_awarded=n * 10 + 4,
+        points_redeemed=n * 10 + 5,
+        points_expired=n * 10 + 6,
+        points_reversed=n * 10 + 7,
+        redemptions=n * 10 + 8,
+        revenue=Decimal(n) / 4,
+        guest_sales=n * 10 + 9,
+        guest_revenue=Decimal(n) / 8,
+    )
+
+
+def test_flows_total_field_by_field_as_adding_them_one_by_one() -> None:
+    flows = [flow_of(n) for n in (1, 2, 3)]
+    total = Flow.total(flows)
+    assert total == flows[0] + flows[1] + flows[2]
+    assert (total.sales, total.revenue, total.guest_revenue) == (
+        60,
+        Decimal("1.5"),
+        Decimal("0.75"),
+    )
+    assert Flow.total([]) == Flow()
+    assert Flow.total([flows[1]]) == flows[1]
+
+
+def test_a_period_knows_its_whole_period_and_the_whole_one_before_it() -> None:
+    clipped = Period(Days(date(2026, 3, 11), date(2026, 4, 1)), Granularity.MONTH)
+    assert (clipped.start, clipped.whole) == (date(2026, 3, 1), False)
+    previous = clipped.previous()
+    assert previous == Period(Days(date(2026, 2, 1), date(2026, 3, 1)), Granularity.MONTH)
+    assert previous.whole
+    assert clipped.before() == previous.days
+    monday = Period(Days(date(2026, 3, 9), date(2026, 3, 16)), Granularity.WEEK)
+    assert (monday.start, monday.whole) == (date(2026, 3, 9), True)
+    assert monday.previous().days == Days(date(2026, 3, 2), date(2026, 3, 9))
