@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType, Undefined, is_leaf_type
@@ -32,7 +33,7 @@ class PlainField:
     """A selected field that is an attribute read and a scalar serialised."""
 
     response_name: str
-    resolve: Callable[..., Any]
+    read: Callable[[Any], Any]
     coerce: Callable[[Any], Any]
     non_null: bool
 
@@ -95,9 +96,20 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if not is_leaf_type(named):
                 return None
             plan.append(
-                PlainField(response_name, field.resolve, named.coerce_output_value, non_null)
+                PlainField(response_name, _reader(field), named.coerce_output_value, non_null)
             )
         return tuple(plan)
+
+
+def _reader(field: GraphQLField) -> Callable[[Any], Any]:
+    """How a plain field's value is read from its object: the attribute itself where the
+    field reads it with getattr (Strawberry's default), else through its resolver."""
+    definition = field.extensions[STRAWBERRY_DEFINITION]
+    if definition.base_resolver is None and definition.default_resolver is getattr:
+        return attrgetter(definition.python_name)
+    resolve = field.resolve
+    assert resolve is not None, "a plain field has Strawberry's resolver"
+    return lambda source: resolve(source, None)
 
 
 def _is_attribute_read(field: GraphQLField) -> bool:
@@ -114,7 +126,7 @@ def _is_attribute_read(field: GraphQLField) -> bool:
 
 def _completed(field: PlainField, source: Any) -> Any:
     try:
-        value = field.resolve(source, None)
+        value = field.read(source)
         if value is None:
             if field.non_null:
                 raise NotPlain(field.response_name)
