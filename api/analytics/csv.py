@@ -12,20 +12,16 @@ import io
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.schema.base import BaseSchema
+from starlette.responses import Response
 from strawberry.types import ExecutionResult
 
-from api.context import Context
+from api.downloads import INVALID_INPUT, GraphQLView, Refusal
 from api.errors import FORBIDDEN, MASKED_MESSAGE, UNAUTHENTICATED
-from domain.errors import ErrorCode
 
-INVALID_INPUT = ErrorCode.INVALID_INPUT.value
 NOT_FOUND = "NOT_FOUND"
 STATUS_OF_CODE = {UNAUTHENTICATED: 401, FORBIDDEN: 403, INVALID_INPUT: 400}
 
@@ -44,17 +40,6 @@ STAFF_FIELDS = "staffId storeId enrolments sales pointsIssued pointsRedeemed ref
 VELOCITY_FIELDS = "rewardId redemptions pointsRedeemed medianDaysToRedeem p90DaysToRedeem"
 COHORT_FIELDS = "month customers active rates"
 SEGMENT_FIELDS = "segment customers sales revenue purchasesPerCustomer repeatRate averageSpend"
-
-
-class GraphQLView(Protocol):
-    """What the download needs of the GraphQL view: its schema and its request context."""
-
-    @property
-    def schema(self) -> BaseSchema: ...
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context: ...
 
 
 @dataclass(frozen=True)
@@ -99,17 +84,6 @@ TABLES: dict[str, Table] = {
     "cohorts": CohortTable(("cohorts",), COHORT_FIELDS),
     "segments": Table(("lifetimeValue", "segments"), SEGMENT_FIELDS),
 }
-
-
-class Refusal(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def response(self) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        body = {"code": self.code, "message": self.message}
-        return JSONResponse(body, status_code=self.status, headers=headers)
 
 
 def analytics_csv(view: GraphQLView) -> Callable[[Request], Awaitable[Response]]:

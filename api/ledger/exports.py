@@ -16,8 +16,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from api.analytics.csv import INVALID_INPUT, GraphQLView, Refusal
 from api.auth import Role
+from api.downloads import INVALID_INPUT, GraphQLView, Refusal
 from api.errors import FORBIDDEN, UNAUTHENTICATED
 from api.settings import Settings
 from domain.gl_export import GlFormat, rows
