@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -19,10 +19,12 @@ from starlette.responses import Response, StreamingResponse
 from api.auth import Role
 from api.downloads import INVALID_INPUT, GraphQLView, Refusal
 from api.errors import FORBIDDEN, UNAUTHENTICATED
+from api.services import settled_back
 from api.settings import Settings
 from domain.gl_export import GlFormat, rows
 from domain.ledger import PostedEntry
 from persistence.database import Database, one_snapshot
+from persistence.ledger_snapshots import settled_horizon
 from persistence.queries.gl import entries_between, gl_journals, local_midnight
 from persistence.valuation import valuation
 
@@ -58,7 +60,8 @@ async def gl_csv(
     async with database.reading() as session:
         await one_snapshot(session)
         books = await valuation(session, settings.point_value)
-        journals = await gl_journals(session, days, settings.reporting_zone, books)
+        horizon = await settled_horizon(session, datetime.now(UTC), settled_back(settings))
+        journals = await gl_journals(session, days, settings.reporting_zone, books, horizon)
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(
         rows(journals, kind, settings.currency, settings.xero_tax_rate)

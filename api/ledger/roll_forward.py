@@ -53,6 +53,14 @@ class LiabilityPeriod:
     closing_value: DecimalText
     points: LiabilityFigures
     value: LiabilityValues
+    opening_breakage_in_advance: DecimalText = strawberry.field(
+        description="Breakage recognised ahead of expiry and not yet matched by it (the "
+        "EXPECTED_BREAKAGE contra account's debit balance) at the start; 0 without an "
+        "expected breakage rate. The net contract liability is openingValue less this."
+    )
+    closing_breakage_in_advance: DecimalText = strawberry.field(
+        description="The same at the end: the net contract liability is closingValue less it."
+    )
 
     @classmethod
     def of(cls, period: DomainPeriod) -> LiabilityPeriod:
@@ -66,6 +74,8 @@ class LiabilityPeriod:
             closing_value=amount(period.closing_value),
             points=LiabilityFigures(**moved.points),
             value=LiabilityValues(**{k: amount(v) for k, v in moved.value.items()}),
+            opening_breakage_in_advance=amount(period.opening_in_advance),
+            closing_breakage_in_advance=amount(period.closing_in_advance),
         )
 
 
