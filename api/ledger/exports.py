@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from api.auth import Role
-from api.downloads import INVALID_INPUT, GraphQLView, Refusal
+from api.downloads import INVALID_INPUT, GraphQLView, Refusal, attachment
 from api.errors import FORBIDDEN, UNAUTHENTICATED
 from api.services import settled_back
 from api.settings import Settings
@@ -131,7 +131,7 @@ def ledger_exports(view: GraphQLView) -> tuple[Endpoint, Endpoint]:
             return refusal.response()
         body = await gl_csv(database, settings, days, kind)
         name = f"gl-{kind.value}-{days[0]}-{days[1]}.csv"
-        return Response(body, media_type="text/csv; charset=utf-8", headers=_attachment(name))
+        return Response(body, media_type="text/csv; charset=utf-8", headers=attachment(name))
 
     async def journal(request: Request) -> Response:
         try:
@@ -141,12 +141,6 @@ def ledger_exports(view: GraphQLView) -> tuple[Endpoint, Endpoint]:
             return refusal.response()
         name = f"journal-{days[0]}-{days[1]}.jsonl"
         lines = journal_lines(database, settings, days)
-        return StreamingResponse(
-            lines, media_type="application/x-ndjson", headers=_attachment(name)
-        )
+        return StreamingResponse(lines, media_type="application/x-ndjson", headers=attachment(name))
 
     return gl, journal
-
-
-def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
