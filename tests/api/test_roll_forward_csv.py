@@ -38,10 +38,8 @@ async def test_each_row_is_a_period_as_the_field_answers_it(
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     day = (NOW - timedelta(days=40)).date()
-    assert (
-        f'filename="liability-roll-forward-{day}-{NOW.date()}.csv"'
-        in (response.headers["content-disposition"])
-    )
+    named = f'filename="liability-roll-forward-{day}-{NOW.date()}.csv"'
+    assert named in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) == len(periods) >= 2
     for row, period in zip(rows, periods, strict=True):
