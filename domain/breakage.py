@@ -9,7 +9,7 @@ releases to breakage revenue only what was not recognised in advance; the rest o
 expired points' liability goes against the contra. The contra is one figure derived from
 the points journal, never stored:
 
-    in advance = max(factor x redeemed - expired, 0)
+    in advance = max(factor x redeemed - expired, 0), rounded down to the cent
 
 `redeemed` is every redemption less what refunds gave back and `expired` every expiry, each
 in money at the point value of its time, since the journal began. Breakage recognised to
@@ -27,15 +27,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from domain.errors import InvalidInput
 from domain.ledger import BREAKAGE, POINTS_REDEEMED, JournalEntry, TransactionKind
+from domain.money import CENT
 from domain.valuation import MAX_PLACES, GlRole, MoneyLine, Valuation, posting
 
 MAX_BREAKAGE_RATE = Decimal("0.95")
-# The factor is kept to 8 places so that every amount derived from it is an exact decimal
-# (a point value has 4): sums of postings equal postings of sums, to the last digit.
+# The factor is kept to 8 places so that factor x redeemed is an exact decimal (a point
+# value has 4): the figure is the same however the redemptions are summed.
 FACTOR_PLACES = Decimal("1E-8")
 
 
@@ -66,8 +67,10 @@ class Totals:
     expired: Decimal = Decimal(0)
 
     def in_advance(self, factor: Decimal) -> Decimal:
-        """Breakage recognised ahead of expiry and not yet matched by it."""
-        return max(factor * self.redeemed - self.expired, Decimal(0))
+        """Breakage recognised ahead of expiry and not yet matched by it, in whole cents
+        (rounded down: never more than the estimate), so that no breakage line has a part
+        of a cent for the GL export to round: 2410 there is this figure exactly."""
+        return max(factor * self.redeemed - self.expired, Decimal(0)).quantize(CENT, ROUND_DOWN)
 
     def after(self, entry: JournalEntry, point_value: Decimal) -> Totals:
         redeemed = sum(line.amount for line in entry.lines if line.account == POINTS_REDEEMED)
