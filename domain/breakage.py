@@ -113,9 +113,11 @@ class BreakageInAdvance:
     def _posting(self, entry: JournalEntry) -> tuple[MoneyLine, ...]:
         at = entry.movement.occurred_at
         lines = posting(entry, self._valuation)
-        before = self._totals.in_advance(self._factor)
-        self._totals = self._totals.after(entry, self._valuation.point_value_at(at))
-        moved = self._totals.in_advance(self._factor) - before
+        before = self._totals
+        self._totals = before.after(entry, self._valuation.point_value_at(at))
+        if self._totals is before or not self._factor:
+            return lines  # nothing redeemed or expired (the figure holds), or no rate (it is 0)
+        moved = self._totals.in_advance(self._factor) - before.in_advance(self._factor)
         if not moved:
             return lines
         refund = entry.kind is TransactionKind.REVERSAL
