@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.analytics.csv import analytics_csv
 from api.ledger.exports import ledger_exports
+from api.ledger.roll_forward import roll_forward_csv
 from api.rate_limit import RateLimitMiddleware
 from api.routes import STATIC_DIRECTORY, dashboard_page, display_page, health
 from api.schema import build_schema
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/health", health, methods=["GET"]),
         Route("/display/{terminal_id}", display_page, methods=["GET"]),
         Route("/dashboard", dashboard_page, methods=["GET"]),
+        Route("/dashboard/roll-forward.csv", roll_forward_csv(graphql), methods=["GET"]),
         Route("/dashboard/{table}.csv", analytics_csv(graphql), methods=["GET"]),
         Route("/exports/gl.csv", gl_export, methods=["GET"]),
         Route("/exports/journal.jsonl", journal_export, methods=["GET"]),

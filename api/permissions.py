@@ -34,6 +34,7 @@ POLICY: dict[str, frozenset[Role]] = {
     "Query.liabilityRollForward": ADMINS,
     "Mutation.setPointValue": ADMINS,
     "Mutation.mapGlAccount": ADMINS,
+    "Mutation.setBreakageRate": ADMINS,
     "Mutation.createStore": ADMINS,
     "Mutation.enrollCustomer": TILLS,
     "Mutation.earnPoints": TILLS,

@@ -153,7 +153,12 @@ def build_services(settings: Settings) -> Services:
 
 
 def reconciliation_bounds(settings: Settings) -> Bounds:
-    return Bounds(settings.outbox_lag_bound_seconds, settings.reporting_zone, settings.point_value)
+    return Bounds(
+        settings.outbox_lag_bound_seconds,
+        settings.reporting_zone,
+        settings.point_value,
+        settled_back(settings),
+    )
 
 
 def settled_back(settings: Settings) -> timedelta:

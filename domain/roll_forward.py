@@ -87,11 +87,17 @@ def stretches(
 
 @dataclass(frozen=True)
 class LiabilityPeriod:
+    """The liability account's period; beside it, the breakage recognised in advance at its
+    start and end (the contra account's debit balance, 0 without an expected breakage
+    rate: domain.breakage), which the net contract liability is the value less."""
+
     start: datetime
     end: datetime
     opening_points: int
     opening_value: Decimal
     moved: Figures
+    opening_in_advance: Decimal = Decimal(0)
+    closing_in_advance: Decimal = Decimal(0)
 
     @property
     def closing_points(self) -> int:

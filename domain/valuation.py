@@ -15,11 +15,13 @@ Under IFRS 15 / ASC 606 points are a separate performance obligation, so:
 - an adjustment is booked against the adjustments account;
 - a refund (and a reversed award) books the points it takes back and gives back to the
   refunds account (the award's campaign for an award), undoing what the sale did.
+An expected breakage rate, when an admin sets one, also recognises breakage in proportion
+to redemptions against a contra account of the liability (domain.breakage).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,6 +52,8 @@ class GlRole(StrEnum):
     MARKETING_EXPENSE = "MARKETING_EXPENSE"
     ADJUSTMENTS = "ADJUSTMENTS"
     REFUNDS = "REFUNDS"
+    # A contra account of the liability: breakage recognised ahead of expiry (domain.breakage).
+    EXPECTED_BREAKAGE = "EXPECTED_BREAKAGE"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ DEFAULT_CHART = {
     account.role: account
     for account in (
         GlAccount(GlRole.LIABILITY, "2400", "Loyalty points liability"),
+        GlAccount(GlRole.EXPECTED_BREAKAGE, "2410", "Loyalty liability: breakage in advance"),
         GlAccount(GlRole.DEFERRED_REVENUE, "4000", "Sales revenue"),
         GlAccount(GlRole.REDEMPTION_REVENUE, "4010", "Loyalty redemption revenue"),
         GlAccount(GlRole.BREAKAGE_REVENUE, "4020", "Loyalty breakage revenue"),
@@ -109,13 +114,20 @@ def in_force(history: Sequence[Effective[T]], at: datetime) -> T | None:
     return history[index - 1].value if index else None
 
 
+def in_force_before(history: Sequence[Effective[T]], at: datetime) -> T | None:
+    """The last of `history` in force just before `at`."""
+    index = bisect_left([item.effective_from for item in history], at)
+    return history[index - 1].value if index else None
+
+
 @dataclass(frozen=True)
 class Valuation:
-    """The point values and the account map over time."""
+    """The point values, the account map and the expected breakage rates over time."""
 
     default_point_value: Decimal
     point_values: tuple[Effective[Decimal], ...] = ()
     accounts: tuple[Effective[GlAccount], ...] = ()
+    breakage_rates: tuple[Effective[Decimal], ...] = ()
 
     def point_value_at(self, at: datetime) -> Decimal:
         found = in_force(self.point_values, at)
@@ -125,6 +137,15 @@ class Valuation:
         mapped = [item for item in self.accounts if item.value.role is role]
         found = in_force(mapped, at)
         return DEFAULT_CHART[role] if found is None else found
+
+    def breakage_rate_at(self, at: datetime) -> Decimal:
+        """The expected breakage rate in force (0, off, until one is set)."""
+        found = in_force(self.breakage_rates, at)
+        return Decimal(0) if found is None else found
+
+    def breakage_rate_before(self, at: datetime) -> Decimal:
+        found = in_force_before(self.breakage_rates, at)
+        return Decimal(0) if found is None else found
 
 
 @dataclass(frozen=True)
@@ -148,13 +169,15 @@ def posting(entry: JournalEntry, valuation: Valuation) -> tuple[MoneyLine, ...]:
 
 @dataclass(frozen=True)
 class ValuationChange:
-    """A point value, or an account of the map, from a moment on; who set it and when."""
+    """A point value, an account of the map or an expected breakage rate, from a moment on;
+    who set it and when."""
 
     effective_from: datetime
     actor: Actor
     at: datetime
     point_value: Decimal | None = None
     account: GlAccount | None = None
+    breakage_rate: Decimal | None = None
 
 
 def checked_point_value(value: Decimal) -> Decimal:

@@ -59,6 +59,13 @@ async def moved_between(
     return {account: int(points) for account, points in await session.execute(query)}
 
 
+async def sums_before(session: AsyncSession, moment: datetime, horizon: datetime) -> dict[str, int]:
+    """Every account's sum over the movements that happened before `moment`: the last
+    snapshot that holds and the movements since it."""
+    snapshot, sums = await latest_snapshot(session, min(moment, horizon))
+    return added(sums, await moved_between(session, snapshot, moment, end_included=False))
+
+
 def added(base: dict[str, int], moved: dict[str, int]) -> dict[str, int]:
     return {a: base.get(a, 0) + moved.get(a, 0) for a in base.keys() | moved.keys()}
 

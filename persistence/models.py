@@ -191,8 +191,8 @@ class LedgerSnapshotRow(Base):
 
 
 class ValuationChangeRow(Base):
-    """Every point value and every account of the GL map an admin set, from when it holds,
-    never changed: the valuation at a moment is read from them."""
+    """Every point value, account of the GL map and expected breakage rate an admin set, from
+    when it holds, never changed: the valuation at a moment is read from them."""
 
     __tablename__ = "valuation_changes"
 
@@ -202,6 +202,7 @@ class ValuationChangeRow(Base):
     role: Mapped[str | None] = mapped_column(String(32))
     code: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str | None] = mapped_column(String(120))
+    breakage_rate: Mapped[Decimal | None] = mapped_column(Money)
     changed_by_staff: Mapped[str] = mapped_column(String(100))
     changed_by_role: Mapped[str] = mapped_column(String(16))
     changed_by_terminal: Mapped[str | None] = mapped_column(String(100))

@@ -1,5 +1,5 @@
-"""The point values and GL accounts admins set, kept as rows never changed, read back as
-the valuation over time (a few rows: read whole)."""
+"""The point values, GL accounts and expected breakage rates admins set, kept as rows never
+changed, read back as the valuation over time (a few rows: read whole)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class SqlAlchemyValuationRepository:
             "role": None if account is None else account.role.value,
             "code": None if account is None else account.code,
             "name": None if account is None else account.name,
+            "breakage_rate": change.breakage_rate,
             "at": change.at,
             **actor_columns("changed_by", change.actor),
         }
@@ -50,6 +51,11 @@ async def valuation(session: AsyncSession, default_point_value: Decimal) -> Valu
             if c.point_value is not None
         ),
         tuple(Effective(c.effective_from, c.account) for c in by_moment if c.account is not None),
+        tuple(
+            Effective(c.effective_from, c.breakage_rate)
+            for c in by_moment
+            if c.breakage_rate is not None
+        ),
     )
 
 
@@ -59,4 +65,6 @@ def _change_of(row: ValuationChangeRow) -> ValuationChange:
     account = None
     if row.role is not None and row.code is not None and row.name is not None:
         account = GlAccount(GlRole(row.role), row.code, row.name)
-    return ValuationChange(row.effective_from, actor, row.at, row.point_value, account)
+    return ValuationChange(
+        row.effective_from, actor, row.at, row.point_value, account, row.breakage_rate
+    )

@@ -1,33 +1,28 @@
 """The dashboard's tables as CSV: `GET /dashboard/{table}.csv`.
 
 Each download runs the `analytics` query in process against the app's own schema, with
-the context the GraphQL view builds from the request, so the token, the role policy and
-the store scope are those of GraphQL itself and the figures are the same ones.
+the context the GraphQL view builds from the request (api.downloads).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
-from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.schema.base import BaseSchema
-from strawberry.types import ExecutionResult
+from starlette.responses import Response
 
-from api.context import Context
-from api.errors import FORBIDDEN, MASKED_MESSAGE, UNAUTHENTICATED
-from domain.errors import ErrorCode
+from api.downloads import (
+    INVALID_INPUT,
+    GraphQLView,
+    Refusal,
+    answered,
+    csv_response,
+    day_of,
+)
 
-INVALID_INPUT = ErrorCode.INVALID_INPUT.value
 NOT_FOUND = "NOT_FOUND"
-STATUS_OF_CODE = {UNAUTHENTICATED: 401, FORBIDDEN: 403, INVALID_INPUT: 400}
 
 PERIOD_FIELDS = (
     "start end sales salesWithRedemption checkouts redemptions pointsEarned pointsAwarded "
@@ -44,17 +39,6 @@ STAFF_FIELDS = "staffId storeId enrolments sales pointsIssued pointsRedeemed ref
 VELOCITY_FIELDS = "rewardId redemptions pointsRedeemed medianDaysToRedeem p90DaysToRedeem"
 COHORT_FIELDS = "month customers active rates"
 SEGMENT_FIELDS = "segment customers sales revenue purchasesPerCustomer repeatRate averageSpend"
-
-
-class GraphQLView(Protocol):
-    """What the download needs of the GraphQL view: its schema and its request context."""
-
-    @property
-    def schema(self) -> BaseSchema: ...
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> Context: ...
 
 
 @dataclass(frozen=True)
@@ -101,17 +85,6 @@ TABLES: dict[str, Table] = {
 }
 
 
-class Refusal(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def response(self) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        body = {"code": self.code, "message": self.message}
-        return JSONResponse(body, status_code=self.status, headers=headers)
-
-
 def analytics_csv(view: GraphQLView) -> Callable[[Request], Awaitable[Response]]:
     """The endpoint of `/dashboard/{table}.csv`, answering with the view's schema."""
 
@@ -119,16 +92,11 @@ def analytics_csv(view: GraphQLView) -> Callable[[Request], Awaitable[Response]]
         try:
             table = _table(request.path_params["table"])
             variables = {"range": range_of(request.query_params)}
-            context = await view.get_context(request, Response())
-            if context.principal is None:
-                raise Refusal(401, UNAUTHENTICATED, context.authentication_error)
-            result = await view.schema.execute(
-                table.query(), variable_values=variables, context_value=context
-            )
-            header, rows = table.of(_analytics(result))
+            data = await answered(view, request, table.query(), variables)
         except Refusal as refusal:
             return refusal.response()
-        return _csv_response(header, rows, _filename(request, variables))
+        header, rows = table.of(data["analytics"])
+        return csv_response(header, rows, _filename(request, variables))
 
     return endpoint
 
@@ -155,26 +123,6 @@ def _table(name: str) -> Table:
     return TABLES[name]
 
 
-def _analytics(result: ExecutionResult) -> Mapping[str, Any]:
-    if result.errors:
-        raise _refusal_of(result.errors[0])
-    assert result.data is not None, "a result without errors has data"
-    analytics: Mapping[str, Any] = result.data["analytics"]
-    return analytics
-
-
-def _refusal_of(error: GraphQLError) -> Refusal:
-    """A refusal with a code the client can act on keeps it; what was masked stays masked,
-    as a 500; anything else is about the query string's values, which did not fit the
-    schema's types (a date that is no DateTime, an unknown granularity): a 400."""
-    code = (error.extensions or {}).get("code")
-    if isinstance(code, str) and code in STATUS_OF_CODE:
-        return Refusal(STATUS_OF_CODE[code], code, error.message)
-    if error.message == MASKED_MESSAGE:
-        return Refusal(500, "INTERNAL_ERROR", error.message)
-    return Refusal(400, INVALID_INPUT, error.message)
-
-
 def _spread(cohort: Mapping[str, Any]) -> dict[str, Any]:
     row = {"month": cohort["month"], "customers": cohort["customers"]}
     row |= {f"active{k}": active for k, active in enumerate(cohort["active"])}
@@ -182,26 +130,7 @@ def _spread(cohort: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _csv_response(columns: list[str], rows: Iterable[Mapping[str, Any]], name: str) -> Response:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows({key: _cell(value) for key, value in row.items()} for row in rows)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
-
-
-def _cell(value: object) -> object:
-    """A null is an empty cell; Decimals already arrive as the scalar's text."""
-    return "" if value is None else value
-
-
 def _filename(request: Request, variables: Mapping[str, Any]) -> str:
     range_ = variables["range"]
     table = request.path_params["table"]
-    return f"analytics-{table}-{_day(range_['from'])}-{_day(range_['until'])}.csv"
-
-
-def _day(instant: str) -> str:
-    """The range's ends are midnights in the zone, so their own dates name the days."""
-    return datetime.fromisoformat(instant).date().isoformat()
+    return f"analytics-{table}-{day_of(range_['from'])}-{day_of(range_['until'])}.csv"

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api.analytics.csv import Refusal
+from api.downloads import Refusal
 from api.ledger.exports import days_of, format_of, gl_csv, journal_lines
 from api.services import reconciliation_bounds
 from api.settings import Settings

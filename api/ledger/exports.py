@@ -10,19 +10,21 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from api.analytics.csv import INVALID_INPUT, GraphQLView, Refusal
 from api.auth import Role
+from api.downloads import INVALID_INPUT, GraphQLView, Refusal, attachment
 from api.errors import FORBIDDEN, UNAUTHENTICATED
+from api.services import settled_back
 from api.settings import Settings
 from domain.gl_export import GlFormat, rows
 from domain.ledger import PostedEntry
 from persistence.database import Database, one_snapshot
+from persistence.ledger_snapshots import settled_horizon
 from persistence.queries.gl import entries_between, gl_journals, local_midnight
 from persistence.valuation import valuation
 
@@ -58,7 +60,8 @@ async def gl_csv(
     async with database.reading() as session:
         await one_snapshot(session)
         books = await valuation(session, settings.point_value)
-        journals = await gl_journals(session, days, settings.reporting_zone, books)
+        horizon = await settled_horizon(session, datetime.now(UTC), settled_back(settings))
+        journals = await gl_journals(session, days, settings.reporting_zone, books, horizon)
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(
         rows(journals, kind, settings.currency, settings.xero_tax_rate)
@@ -128,7 +131,7 @@ def ledger_exports(view: GraphQLView) -> tuple[Endpoint, Endpoint]:
             return refusal.response()
         body = await gl_csv(database, settings, days, kind)
         name = f"gl-{kind.value}-{days[0]}-{days[1]}.csv"
-        return Response(body, media_type="text/csv; charset=utf-8", headers=_attachment(name))
+        return Response(body, media_type="text/csv; charset=utf-8", headers=attachment(name))
 
     async def journal(request: Request) -> Response:
         try:
@@ -138,12 +141,6 @@ def ledger_exports(view: GraphQLView) -> tuple[Endpoint, Endpoint]:
             return refusal.response()
         name = f"journal-{days[0]}-{days[1]}.jsonl"
         lines = journal_lines(database, settings, days)
-        return StreamingResponse(
-            lines, media_type="application/x-ndjson", headers=_attachment(name)
-        )
+        return StreamingResponse(lines, media_type="application/x-ndjson", headers=attachment(name))
 
     return gl, journal
-
-
-def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}

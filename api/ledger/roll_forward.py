@@ -1,13 +1,19 @@
-"""The liability roll-forward's field: month by month, in points and in money."""
+"""The liability roll-forward's field, month by month in points and in money, and the
+dashboard's CSV of it (`GET /dashboard/roll-forward.csv?from=&until=`, the field's own
+answer, so admins only)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
 
 from api.context import Info
+from api.downloads import INVALID_INPUT, GraphQLView, Refusal, answered, csv_response, day_of
 from api.permissions import GUARDED
 from api.scalars import DecimalText, amount
 from api.services import settled_back
@@ -53,6 +59,14 @@ class LiabilityPeriod:
     closing_value: DecimalText
     points: LiabilityFigures
     value: LiabilityValues
+    opening_breakage_in_advance: DecimalText = strawberry.field(
+        description="Breakage recognised ahead of expiry and not yet matched by it (the "
+        "EXPECTED_BREAKAGE contra account's debit balance) at the start; 0 without an "
+        "expected breakage rate. The net contract liability is openingValue less this."
+    )
+    closing_breakage_in_advance: DecimalText = strawberry.field(
+        description="The same at the end: the net contract liability is closingValue less it."
+    )
 
     @classmethod
     def of(cls, period: DomainPeriod) -> LiabilityPeriod:
@@ -66,6 +80,8 @@ class LiabilityPeriod:
             closing_value=amount(period.closing_value),
             points=LiabilityFigures(**moved.points),
             value=LiabilityValues(**{k: amount(v) for k, v in moved.value.items()}),
+            opening_breakage_in_advance=amount(period.opening_in_advance),
+            closing_breakage_in_advance=amount(period.closing_in_advance),
         )
 
 
@@ -94,3 +110,51 @@ class RollForwardQueries:
                 session, (start, end), context.settings.reporting_zone, books, settled
             )
         return [LiabilityPeriod.of(period) for period in periods]
+
+
+MOVEMENTS = ("issued", "awarded", "redeemed", "expired", "adjusted", "reversed")
+CSV_QUERY = f"""
+query($from: DateTime!, $until: DateTime!) {{
+  liabilityRollForward(from: $from, until: $until) {{
+    start end openingPoints closingPoints openingValue closingValue
+    points {{ {" ".join(MOVEMENTS)} }} value {{ {" ".join(MOVEMENTS)} }}
+    openingBreakageInAdvance closingBreakageInAdvance
+  }}
+}}"""
+CSV_COLUMNS = [
+    "start", "end",
+    "openingPoints", *(f"{name}Points" for name in MOVEMENTS), "closingPoints",
+    "openingValue", *(f"{name}Value" for name in MOVEMENTS), "closingValue",
+    "openingBreakageInAdvance", "closingBreakageInAdvance",
+]  # fmt: skip
+
+
+def roll_forward_csv(view: GraphQLView) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of `/dashboard/roll-forward.csv`: one row a period."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            variables = _span(request.query_params)
+            data = await answered(view, request, CSV_QUERY, variables)
+        except Refusal as refusal:
+            return refusal.response()
+        rows = [_flat(period) for period in data["liabilityRollForward"]]
+        name = f"liability-roll-forward-{day_of(variables['from'])}-{day_of(variables['until'])}"
+        return csv_response(CSV_COLUMNS, rows, f"{name}.csv")
+
+    return endpoint
+
+
+def _span(params: Mapping[str, str]) -> dict[str, str]:
+    missing = [name for name in ("from", "until") if not params.get(name)]
+    if missing:
+        raise Refusal(400, INVALID_INPUT, f"missing query parameter: {', '.join(missing)}")
+    return {"from": params["from"], "until": params["until"]}
+
+
+def _flat(period: Mapping[str, Any]) -> dict[str, Any]:
+    row = {key: value for key, value in period.items() if key not in ("points", "value")}
+    for name in MOVEMENTS:
+        row[f"{name}Points"] = period["points"][name]
+        row[f"{name}Value"] = period["value"][name]
+    return row

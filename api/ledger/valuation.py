@@ -1,5 +1,5 @@
-"""The valuation's fields: the point value and the GL account map, set by admins from a
-moment on, every change kept with who made it and when."""
+"""The valuation's fields: the point value, the GL account map and the expected breakage
+rate, set by admins from a moment on, every change kept with who made it and when."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from api.context import Info
 from api.mutations import UserError, mutation
 from api.permissions import GUARDED
 from api.scalars import DecimalText, amount
+from domain.breakage import checked_breakage_rate
 from domain.ledger import Actor
 from domain.money import parse_decimal
 from domain.use_cases.valuation import change_valuation
@@ -43,6 +44,7 @@ class ValuationChangeView:
     effective_from: datetime
     point_value: DecimalText | None
     account: GlAccountView | None
+    breakage_rate: DecimalText | None
     changed_by: str = strawberry.field(description="The staff id of the admin who made it.")
     at: datetime = strawberry.field(description="When the change was made.")
 
@@ -50,10 +52,12 @@ class ValuationChangeView:
     def of(cls, change: ValuationChange) -> ValuationChangeView:
         value = None if change.point_value is None else amount(change.point_value)
         account = None if change.account is None else GlAccountView.of(change.account)
+        rate = None if change.breakage_rate is None else amount(change.breakage_rate)
         return cls(
             effective_from=change.effective_from,
             point_value=value,
             account=account,
+            breakage_rate=rate,
             changed_by=change.actor.staff_id,
             at=change.at,
         )
@@ -64,6 +68,10 @@ class ValuationView:
     at: datetime
     point_value: DecimalText = strawberry.field(description="The point value in force now.")
     accounts: list[GlAccountView] = strawberry.field(description="The account map in force now.")
+    breakage_rate: DecimalText = strawberry.field(
+        description="The expected breakage rate in force now: the share of points expected "
+        "never to be redeemed, recognised in proportion to redemptions; 0 (off) until set."
+    )
     changes: list[ValuationChangeView] = strawberry.field(description="Every change, in order.")
 
 
@@ -76,6 +84,17 @@ class ValuationPayload:
 @strawberry.input
 class SetPointValueInput:
     value: DecimalText = strawberry.field(description='The value of one point, e.g. "0.01".')
+    effective_from: datetime | None = strawberry.field(
+        default=None, description="From when it holds (now when omitted)."
+    )
+
+
+@strawberry.input
+class SetBreakageRateInput:
+    rate: DecimalText = strawberry.field(
+        description='The share of points expected never to be redeemed, e.g. "0.20"; from 0 '
+        "(off) to 0.95, at most four places."
+    )
     effective_from: datetime | None = strawberry.field(
         default=None, description="From when it holds (now when omitted)."
     )
@@ -100,6 +119,7 @@ async def valuation_view(info: Info) -> ValuationView:
         at=now,
         point_value=amount(books.point_value_at(now)),
         accounts=[GlAccountView.of(books.account_at(role, now)) for role in DEFAULT_CHART],
+        breakage_rate=amount(books.breakage_rate_at(now)),
         changes=[ValuationChangeView.of(change) for change in made],
     )
 
@@ -144,5 +164,19 @@ class ValuationMutations:
         actor, now = _who(info)
         account = checked_account(input.role, input.code, input.name)
         change = ValuationChange(_from(input.effective_from, now), actor, now, account=account)
+        await change_valuation(info.context.uow(), change)
+        return ValuationPayload(valuation=await valuation_view(info))
+
+    @mutation(
+        "Set the expected breakage rate from a moment on: from then each redemption also "
+        "recognises breakage revenue of its value x rate / (1 - rate) against the liability's "
+        "contra account, and an expiry releases to breakage revenue only what was not "
+        "recognised in advance (IFRS 15 B46). 0 turns it off. Not inside a closed period. "
+        "Admins only."
+    )
+    async def set_breakage_rate(self, info: Info, input: SetBreakageRateInput) -> ValuationPayload:
+        actor, now = _who(info)
+        rate = checked_breakage_rate(parse_decimal(input.rate, ("input", "rate"), what="rate"))
+        change = ValuationChange(_from(input.effective_from, now), actor, now, breakage_rate=rate)
         await change_valuation(info.context.uow(), change)
         return ValuationPayload(valuation=await valuation_view(info))

@@ -24,6 +24,7 @@ from domain.reconciliation import (
     sides,
 )
 from persistence.database import one_snapshot
+from persistence.ledger_snapshots import settled_horizon
 from persistence.queries.gl import gl_book
 from persistence.types import UtcDateTime
 from persistence.valuation import valuation
@@ -56,11 +57,13 @@ SELECT count(*), min(created_at) FROM outbox WHERE published_at IS NULL AND crea
 
 @dataclass(frozen=True)
 class Bounds:
-    """How old an unpublished change may be; whose month the export is checked for."""
+    """How old an unpublished change may be; whose month the export is checked for; how far
+    back a movement may still be dated."""
 
     outbox_seconds: int
     zone: ZoneInfo
     default_point_value: Decimal
+    settled_back: timedelta
 
 
 async def reconciliation(session: AsyncSession, now: datetime, bounds: Bounds) -> Reconciliation:
@@ -92,7 +95,9 @@ async def _export_of_the_month(session: AsyncSession, now: datetime, bounds: Bou
     books = await valuation(session, bounds.default_point_value)
     today = now.astimezone(bounds.zone).date()
     last_month = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
-    book = await gl_book(session, (last_month, today + timedelta(days=1)), bounds.zone, books)
+    horizon = await settled_horizon(session, now, bounds.settled_back)
+    days = (last_month, today + timedelta(days=1))
+    book = await gl_book(session, days, bounds.zone, books, horizon)
     journals = book.journals()
     apart = beyond_rounding(journals, book.exact_by_account())
     unbalanced = sum(1 for journal in journals if not journal.balanced)

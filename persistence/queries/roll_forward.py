@@ -1,5 +1,6 @@
 """The liability roll-forward read in one snapshot: the opening from the trial balance's
-snapshots, each period's movements by kind from its own entries."""
+snapshots, each period's movements by kind from its own entries, and the breakage
+recognised in advance at each edge."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.roll_forward import LiabilityPeriod, figures, month_starts, stretches
 from domain.trial_balance import CUSTOMERS, OWED
 from domain.valuation import Valuation
-from persistence.ledger_snapshots import added, latest_snapshot, moved_between, settled_horizon
+from persistence.ledger_snapshots import settled_horizon, sums_before
 from persistence.models import JournalEntryRow, JournalLineRow
+from persistence.queries.breakage import in_advance_before
 
 LIABILITY = or_(JournalLineRow.account.like("customer:%"), JournalLineRow.account.like("owed:%"))
 
@@ -33,13 +35,14 @@ async def roll_forward(
     horizon = await settled_horizon(session, *settled)
     edges = month_starts(*span, zone)
     points, value = await _opening(session, span[0], books, horizon)
+    in_advance = [await in_advance_before(session, edge, books, horizon) for edge in edges]
     periods = []
-    for start, end in pairwise(edges):
+    for (start, end), contra in zip(pairwise(edges), pairwise(in_advance), strict=True):
         moves = [
             (price, await _by_kind(session, a, b))
             for a, b, price in stretches(start, end, books.point_values, books.default_point_value)
         ]
-        period = LiabilityPeriod(start, end, points, value, figures(moves))
+        period = LiabilityPeriod(start, end, points, value, figures(moves), *contra)
         periods.append(period)
         points, value = period.closing_points, period.closing_value
     return periods
@@ -58,8 +61,7 @@ async def _opening(
 
 
 async def _liability_before(session: AsyncSession, moment: datetime, horizon: datetime) -> int:
-    snapshot, sums = await latest_snapshot(session, min(moment, horizon))
-    sums = added(sums, await moved_between(session, snapshot, moment, end_included=False))
+    sums = await sums_before(session, moment, horizon)
     return sums.get(CUSTOMERS, 0) + sums.get(OWED, 0)
 
 

@@ -163,6 +163,9 @@ SAMPLES: dict[str, Sample] = {
         "{ userErrors { code } } }",
         {},
     ),
+    "Mutation.setBreakageRate": Sample(
+        'mutation { setBreakageRate(input: {rate: "1"}) { userErrors { code } } }', {}
+    ),
     "Query.earningRules": Sample("{ earningRules { id } }", {}),
     "Query.earningRuleVersions": Sample('{ earningRuleVersions(id: "none") { id } }', {}),
     "Query.saleBreakdown": Sample('{ saleBreakdown(transactionId: "1") { points } }', {}),

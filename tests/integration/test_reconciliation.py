@@ -30,7 +30,7 @@ CHECKS = [
     "outbox-published",
     "gl-export-matches-movements",
 ]
-BOUNDS = Bounds(60, ZoneInfo("UTC"), Decimal("0.01"))
+BOUNDS = Bounds(60, ZoneInfo("UTC"), Decimal("0.01"), timedelta(days=7, hours=1))
 
 
 async def books(database: Database) -> Reconciliation:
