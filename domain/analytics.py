@@ -145,8 +145,12 @@ class Period:
 
     def previous(self) -> Period:
         """The whole period just before it, as a period."""
-        start = previous_period(self.start, self.granularity)
+        start = self.previous_start()
         return Period(Days(start, next_period(start, self.granularity)), self.granularity)
+
+    def previous_start(self) -> date:
+        """The first day of the whole period just before it."""
+        return previous_period(self.start, self.granularity)
 
 
 @dataclass(frozen=True)

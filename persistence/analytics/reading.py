@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from bisect import bisect_left
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import accumulate
 
@@ -48,6 +48,7 @@ from persistence.models import RollupTotalsRow
 __all__ = ["RollupReader", "cover", "rollup_report"]
 
 CENT = Decimal("0.01")
+NO_DAY = (0, 0)  # net points and enrolments of a day without rows
 
 
 class RollupReader:
@@ -60,6 +61,7 @@ class RollupReader:
         self.active = ActiveCustomerReader(self.context)
         self.percentiles = PercentileReader(self.context)
         self.tables = RangeTableReader(self.context)
+        self.instants: dict[date, datetime] = {}
 
     async def report(self) -> AnalyticsReport:
         """The report's parts, read at once (on PostgreSQL, on connections sharing one
@@ -151,8 +153,8 @@ class RollupReader:
         active, previous, retained = customers
         outstanding = programme.outstanding_before(days.end)
         return PeriodFigures(
-            start=self.asked.instant(days.first),
-            end=self.asked.instant(days.end),
+            start=self._instant(days.first),
+            end=self._instant(days.end),
             flow=flow,
             active_customers=active,
             previous_active=previous,
@@ -164,10 +166,17 @@ class RollupReader:
             redemption_age=redemption_age,
         )
 
+    def _instant(self, day: date) -> datetime:
+        """A local midnight in UTC, worked out once (each period's end is the next's start)."""
+        instant = self.instants.get(day)
+        if instant is None:
+            instant = self.instants[day] = self.asked.instant(day)
+        return instant
+
     async def _read_whole_periods(self, periods: Sequence[Period]) -> None:
         """The counters and percentiles of every whole period this report may ask for: those
         of the range and the one before each, in two statements."""
-        starts = sorted({p.start for p in periods} | {p.before().first for p in periods})
+        starts = sorted({p.start for p in periods} | {p.previous_start() for p in periods})
         await self.active.read_whole_periods(starts)
         await self.percentiles.read_whole_periods(starts)
 
@@ -223,6 +232,8 @@ class _ProgrammeDays:
         return self.balances[bisect_left(self.ordered, end)]
 
     def new_customers(self, days: Days) -> int:
+        if days.count == 1:  # most periods of a long report
+            return self.days.get(days.first, NO_DAY)[1]
         return sum(self.days[day][1] for day in each_day(days) if day in self.days)
 
 

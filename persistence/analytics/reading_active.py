@@ -52,7 +52,7 @@ class ActiveCustomerReader:
         """A whole period's customers of one scope, as counted: active, active in the
         period before, and retained (active in both)."""
         active, retained = self.counters.get(period.start, (0, 0))
-        previous, _ = self.counters.get(period.previous().start, (0, 0))
+        previous, _ = self.counters.get(period.previous_start(), (0, 0))
         return active, previous, retained
 
     def _counter(self, period: Period, name: str) -> int:

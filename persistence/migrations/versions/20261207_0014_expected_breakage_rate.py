@@ -1,9 +1,9 @@
 """An expected breakage rate among the valuation's changes (null on the rows that set a
 point value or an account).
 
-Revision ID: 0013
-Revises: 0012
-Create Date: 2026-12-07 15:00:00.000000
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-07 16:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from alembic import op
 
 import persistence.types
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
