@@ -4,6 +4,10 @@ PostgreSQL comes from LOYALTY_TEST_POSTGRES_URL (default: the local `test`
 database); each run creates its own database beside it and drops it at the
 end. Under CI=true a service that cannot be reached fails the tests that need
 it; elsewhere they are skipped with the reason.
+
+A test that asks for `history` gets a database of its own: a copy of a week of demo
+history seeded once per run and backend (seeding takes seconds; a copy, a fraction
+of one), dropped after the test.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import contextlib
 import io
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -63,15 +68,17 @@ async def _admin_connection(url: URL) -> asyncpg.Connection:
 
 
 @contextlib.asynccontextmanager
-async def new_postgres_database(prefix: str) -> AsyncIterator[str]:
-    """An empty database of its own beside the test one, dropped afterwards: its URL."""
+async def new_postgres_database(prefix: str, template: str | None = None) -> AsyncIterator[str]:
+    """A database of its own beside the test one, dropped afterwards: its URL. Empty, or a
+    copy of the database at the URL `template` (which nothing may be connected to)."""
     admin_url = make_url(POSTGRES_URL)
     try:
         admin = await _admin_connection(admin_url)
     except (OSError, asyncpg.PostgresError) as error:
         service_unavailable("PostgreSQL", error)
     name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    copied = f' TEMPLATE "{make_url(template).database}"' if template else ""
+    await admin.execute(f'CREATE DATABASE "{name}"{copied}')
     try:
         yield admin_url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -94,15 +101,106 @@ async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest) -> str:
-    url: str = request.getfixturevalue(f"{request.param}_url")
+HISTORY_DAYS = 7
+
+
+async def seed_history(url: str) -> None:
+    """The demo programme with HISTORY_DAYS of history, migrated and seeded into an empty
+    database; every connection to it closed when done."""
+    await asyncio.to_thread(upgrade_to_head, url)
+    await seed_if_empty(Settings(database_url=url, demo_history_days=HISTORY_DAYS), io.StringIO())
+
+
+@pytest.fixture(scope="session")
+async def postgres_history() -> AsyncIterator[str]:
+    """The seeded history on PostgreSQL, only ever copied: connections to it are refused
+    from now on, so a copy is never refused for one (nor the template changed)."""
+    async with new_postgres_database("loyalty_history") as url:
+        await seed_history(url)
+        admin = await _admin_connection(make_url(POSTGRES_URL))
+        try:
+            await admin.execute(
+                f'ALTER DATABASE "{make_url(url).database}" WITH ALLOW_CONNECTIONS false'
+            )
+        finally:
+            await admin.close()
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def sqlite_history(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The seeded history in a SQLite file, only ever copied."""
+    path: Path = tmp_path_factory.mktemp("sqlite") / "history.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await seed_history(url)
     return url
 
 
+@pytest.fixture
+async def postgres_history_copy(postgres_history: str) -> AsyncIterator[str]:
+    async with new_postgres_database("loyalty_history_copy", postgres_history) as url:
+        yield url
+
+
+@pytest.fixture
+async def sqlite_history_copy(sqlite_history: str, tmp_path: Path) -> AsyncIterator[str]:
+    path = tmp_path / "history.db"
+    await asyncio.to_thread(_copy_sqlite, make_url(sqlite_history).database or "", path)
+    try:
+        yield f"sqlite+aiosqlite:///{path}"
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+
+def _copy_sqlite(source: str, target: Path) -> None:
+    # The backup API copies one consistent state, whatever is still in the source's WAL.
+    with (
+        contextlib.closing(sqlite3.connect(source)) as original,
+        contextlib.closing(sqlite3.connect(target)) as copy,
+    ):
+        original.backup(copy)
+
+
+def wants_history(request: pytest.FixtureRequest) -> bool:
+    return "history" in request.fixturenames
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The run's database of the backend; for a test that asks for `history`, a copy of the
+    run's seeded history of its own."""
+    kind = "history_copy" if wants_history(request) else "url"
+    url: str = request.getfixturevalue(f"{request.param}_{kind}")
+    return url
+
+
+TABLES = [table.name for table in metadata.sorted_tables]
+# In one round trip: every table emptied, then the sequences of the tables' columns put back
+# at their start, as TRUNCATE ... RESTART IDENTITY leaves them.
+EMPTY_POSTGRES_TABLES = text(
+    f"""
+    DO $$ BEGIN
+        SET LOCAL session_replication_role = replica;
+        {" ".join(f'DELETE FROM "{name}";' for name in reversed(TABLES))}
+        PERFORM setval(sequence.seqrelid, sequence.seqstart, false)
+        FROM pg_sequence sequence
+        JOIN pg_depend owned ON owned.classid = 'pg_class'::regclass
+            AND owned.objid = sequence.seqrelid AND owned.deptype IN ('a', 'i')
+        JOIN pg_class owner ON owner.oid = owned.refobjid
+        WHERE owner.relnamespace = current_schema()::regnamespace
+            AND owner.relname IN ({", ".join(f"'{name}'" for name in TABLES)});
+    END $$
+    """
+)
+
+
 async def empty_tables(database: Database) -> None:
-    """Every table emptied (the journal's append-only triggers lifted on SQLite meanwhile;
-    PostgreSQL's refuse row changes, which TRUNCATE is not)."""
+    """Every table emptied and its ids restarted, with the journal's append-only triggers
+    lifted meanwhile. On PostgreSQL by DELETE as the replication role (no triggers, no
+    foreign key checks; a superuser's right): a TRUNCATE of every table makes new files
+    for each and costs a few tenths of a second a test, a DELETE of a test's few rows
+    next to nothing. Call it with nothing else using the database (no app running)."""
     async with database.write_sessions() as session, session.begin():
         if database.is_sqlite:
             found = await session.execute(
@@ -116,14 +214,15 @@ async def empty_tables(database: Database) -> None:
             for _name, sql in triggers:
                 await session.execute(text(sql))
         else:
-            names = ", ".join(table.name for table in metadata.sorted_tables)
-            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            await session.execute(EMPTY_POSTGRES_TABLES)
 
 
 @pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
+async def database(database_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    """The test's database: the run's one emptied, or the test's own copy of the history."""
     database = Database(database_url)
-    await empty_tables(database)
+    if not wants_history(request):
+        await empty_tables(database)
     try:
         yield database
     finally:
@@ -244,10 +343,10 @@ async def redis_prefix() -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def history(database: Database, settings: Settings) -> Database:
+def history(database: Database) -> Database:
     """The demo programme with a week of history: customers enrolled over the week, sales,
-    checkouts, redemptions, refunds, a bulk award and an expiry run."""
-    await seed_if_empty(settings.model_copy(update={"demo_history_days": 7}), io.StringIO())
+    checkouts, redemptions, refunds, a bulk award and an expiry run. Seeded once per run;
+    asking for it makes `database` (and `settings`) the test's own copy of it."""
     return database
 
 
