@@ -32,7 +32,7 @@ from decimal import ROUND_DOWN, Decimal
 from domain.errors import InvalidInput
 from domain.ledger import BREAKAGE, POINTS_REDEEMED, JournalEntry, TransactionKind
 from domain.money import CENT
-from domain.valuation import MAX_PLACES, GlRole, MoneyLine, Valuation, posting
+from domain.valuation import GlRole, MoneyLine, Valuation, checked_places, posting
 
 MAX_BREAKAGE_RATE = Decimal("0.95")
 # The factor is kept to 8 places so that factor x redeemed is an exact decimal (a point
@@ -41,16 +41,11 @@ FACTOR_PLACES = Decimal("1E-8")
 
 
 def checked_breakage_rate(rate: Decimal) -> Decimal:
-    exponent = rate.as_tuple().exponent
     if not rate.is_finite() or rate < 0 or rate > MAX_BREAKAGE_RATE:
         raise InvalidInput(
             f"an expected breakage rate is from 0 (off) to {MAX_BREAKAGE_RATE}", ("input", "rate")
         )
-    if isinstance(exponent, int) and exponent < -MAX_PLACES:
-        raise InvalidInput(
-            f"a breakage rate has at most {MAX_PLACES} decimal places", ("input", "rate")
-        )
-    return rate
+    return checked_places(rate, "a breakage rate", ("input", "rate"))
 
 
 def factor(rate: Decimal) -> Decimal:

@@ -181,16 +181,19 @@ class ValuationChange:
 
 
 def checked_point_value(value: Decimal) -> Decimal:
-    exponent = value.as_tuple().exponent
     if not value.is_finite() or value <= 0 or value > MAX_POINT_VALUE:
         raise InvalidInput(
             f"a point value is above 0 and at most {MAX_POINT_VALUE}", ("input", "value")
         )
+    return checked_places(value, "a point value", ("input", "value"))
+
+
+def checked_places(amount: Decimal, what: str, field: tuple[str, ...]) -> Decimal:
+    """An amount of the valuation (a point value, a rate) with at most MAX_PLACES decimals."""
+    exponent = amount.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -MAX_PLACES:
-        raise InvalidInput(
-            f"a point value has at most {MAX_PLACES} decimal places", ("input", "value")
-        )
-    return value
+        raise InvalidInput(f"{what} has at most {MAX_PLACES} decimal places", field)
+    return amount
 
 
 def checked_account(role: GlRole, code: str, name: str) -> GlAccount:

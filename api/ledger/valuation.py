@@ -132,6 +132,12 @@ def _who(info: Info) -> tuple[Actor, datetime]:
     return info.context.actor(), info.context.now()
 
 
+async def _changed(info: Info, change: ValuationChange) -> ValuationPayload:
+    """Record a change of the valuation and answer with the valuation as it now stands."""
+    await change_valuation(info.context.uow(), change)
+    return ValuationPayload(valuation=await valuation_view(info))
+
+
 @strawberry.type
 class ValuationQueries:
     @strawberry.field(
@@ -153,8 +159,7 @@ class ValuationMutations:
         actor, now = _who(info)
         value = checked_point_value(parse_decimal(input.value, ("input", "value"), what="value"))
         change = ValuationChange(_from(input.effective_from, now), actor, now, point_value=value)
-        await change_valuation(info.context.uow(), change)
-        return ValuationPayload(valuation=await valuation_view(info))
+        return await _changed(info, change)
 
     @mutation(
         "Book a GL role to an account code and name from a moment on; not inside a closed "
@@ -164,8 +169,7 @@ class ValuationMutations:
         actor, now = _who(info)
         account = checked_account(input.role, input.code, input.name)
         change = ValuationChange(_from(input.effective_from, now), actor, now, account=account)
-        await change_valuation(info.context.uow(), change)
-        return ValuationPayload(valuation=await valuation_view(info))
+        return await _changed(info, change)
 
     @mutation(
         "Set the expected breakage rate from a moment on: from then each redemption also "
@@ -178,5 +182,4 @@ class ValuationMutations:
         actor, now = _who(info)
         rate = checked_breakage_rate(parse_decimal(input.rate, ("input", "rate"), what="rate"))
         change = ValuationChange(_from(input.effective_from, now), actor, now, breakage_rate=rate)
-        await change_valuation(info.context.uow(), change)
-        return ValuationPayload(valuation=await valuation_view(info))
+        return await _changed(info, change)
