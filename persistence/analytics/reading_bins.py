@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Numeric,
     String,
     and_,
+    any_,
     bindparam,
     cast,
     column,
@@ -29,8 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain.analytics import PERCENTILE_FRACTIONS, Metric, Percentiles, bin_end, value_bin
+from persistence.analytics.arrays import array_parameters, unnest_rows
 from persistence.analytics.reading_context import ReadingContext
 from persistence.analytics.tally import BINNED
+from persistence.base import table_of
 from persistence.models import RollupValueRow
 
 # Values are kept to 12 decimal places (ExactPoints): none lies between 0 and this, so
@@ -45,30 +49,41 @@ async def percentiles_through_bins(
     """The percentiles of the cover's values, by key (one key, or every key)."""
     if not cover:
         return {}
-    binned = await context.execute(_ranked(_bins_seen(context, cover, metric, key)))
+    rows = {
+        "zone": context.zone,
+        "scopes": list(context.scopes),
+        **array_parameters("cover", ("granularity", "period"), cover),
+    }
+    one_key = {} if key is None else {"key": key}
+    binned = await context.execute(
+        _bins_seen(key is not None), {**rows, **one_key, "metric": BINNED[metric]}
+    )
     bins = RankedBins()
     for found_key, start, count, upto, total in binned.all():
         bins.add(found_key, start, int(upto) - int(count), int(total))
     if not bins.totals:
         return {}
-    within = await context.execute(_values_in_bins(context, cover, metric, bins))
+    runs = array_parameters("runs", ("key", "low", "high"), bins.runs())
+    within = await context.execute(_values_in_bins(), {**rows, **runs, "metric": metric.value})
     return bins.percentiles(within.all())
 
 
-def _bins_seen(context: ReadingContext, cover: Cover, metric: Metric, key: str | None) -> Any:
-    """How often each bin was seen in the cover's rows, by key: one index-only range of
-    the primary key (zone, granularity, period, scope, metric, key, value) per row of the
-    cover (a LATERAL with its own GROUP BY, where an OR of the rows is a bitmap scan that
-    visits the table)."""
-    table, rows = RollupValueRow, _rows_of(cover)
-    wanted = [table.key == key] if key is not None else []
+@cache
+def _bins_seen(one_key: bool) -> Any:
+    """How often each bin was seen in the cover's rows, by key (of one :key, or every
+    key), with the ranks the percentiles need: one index-only range of the primary key
+    (zone, granularity, period, scope, metric, key, value) per row of the cover (a LATERAL
+    with its own GROUP BY, where an OR of the rows is a bitmap scan that visits the
+    table). Built once: its rows and key are parameters."""
+    table, rows = table_of(RollupValueRow), _cover_rows()
+    wanted = [table.c.key == bindparam("key", type_=String)] if one_key else []
     seen = (
-        select(table.key, table.value, func.sum(table.count).label("count"))
-        .where(*_in_row(context, rows, BINNED[metric]), *wanted)
-        .group_by(table.key, table.value)
+        select(table.c.key, table.c.value, func.sum(table.c.count).label("count"))
+        .where(*_in_row(rows), *wanted)
+        .group_by(table.c.key, table.c.value)
         .lateral("row_seen")
     )
-    return (
+    return _ranked(
         select(seen.c.key, seen.c.value, func.sum(seen.c.count).label("count"))
         .select_from(rows)
         .join(seen, true())
@@ -76,27 +91,25 @@ def _bins_seen(context: ReadingContext, cover: Cover, metric: Metric, key: str |
     )
 
 
-def _values_in_bins(context: ReadingContext, cover: Cover, metric: Metric, bins: RankedBins) -> Any:
-    """How often each value in these bins was seen in the cover's rows: every row with
-    every run of bins, each one probe of the primary key, so that only the values in the
-    bins are read (a join would let the planner read every value of each row)."""
-    table, rows = RollupValueRow, _rows_of(cover)
-    keys, lows, highs = zip(*bins.runs(), strict=True)
-    runs = _unnest(
-        "runs",
-        (column("key", String), keys),
-        (column("low", Numeric), lows),
-        (column("high", Numeric), highs),
+@cache
+def _values_in_bins() -> Any:
+    """How often each value in the bins' runs (key, low, high) was seen in the cover's
+    rows: every row with every run, each one probe of the primary key, so that only the
+    values in the bins are read (a join would let the planner read every value of each
+    row)."""
+    table, rows = table_of(RollupValueRow), _cover_rows()
+    runs = unnest_rows(
+        "runs", column("key", String), column("low", Numeric), column("high", Numeric)
     )
     seen = (
-        select(table.value, func.sum(table.count).label("count"))
+        select(table.c.value, func.sum(table.c.count).label("count"))
         .where(
-            *_in_row(context, rows, metric.value),
-            table.key == runs.c.key,
-            table.value >= runs.c.low,
-            table.value < runs.c.high,
+            *_in_row(rows),
+            table.c.key == runs.c.key,
+            table.c.value >= runs.c.low,
+            table.c.value < runs.c.high,
         )
-        .group_by(table.value)
+        .group_by(table.c.value)
         .lateral("run_seen")
     )
     return (
@@ -108,30 +121,19 @@ def _values_in_bins(context: ReadingContext, cover: Cover, metric: Metric, bins:
     )
 
 
-def _rows_of(cover: Cover) -> Any:
-    granularities, periods = zip(*cover, strict=True)
-    return _unnest(
-        "cover", (column("granularity", String), granularities), (column("period", Date), periods)
-    )
+def _cover_rows() -> Any:
+    return unnest_rows("cover", column("granularity", String), column("period", Date))
 
 
-def _unnest(name: str, *columns: tuple[Any, Sequence[Any]]) -> Any:
-    """Rows from arrays (unnest of one array parameter per column): the statement stays
-    the same whatever the rows, so SQLAlchemy compiles it once (a VALUES list with its
-    data is compiled anew each time) and it takes one parameter per column, however
-    many rows."""
-    arrays = [bindparam(None, list(items), type_=ARRAY(c.type)) for c, items in columns]
-    return func.unnest(*arrays).table_valued(*(c for c, _ in columns)).render_derived(name=name)
-
-
-def _in_row(context: ReadingContext, rows: Any, metric: str) -> tuple[Any, ...]:
-    table = RollupValueRow
+def _in_row(rows: Any) -> tuple[Any, ...]:
+    """The values of one cover row of the report's zone and scopes, of :metric."""
+    table = table_of(RollupValueRow)
     return (
-        table.zone == context.zone,
-        table.granularity == rows.c.granularity,
-        table.period == rows.c.period,
-        table.scope.in_(context.scopes),
-        table.metric == metric,
+        table.c.zone == bindparam("zone", type_=String),
+        table.c.granularity == rows.c.granularity,
+        table.c.period == rows.c.period,
+        table.c.scope == any_(bindparam("scopes", type_=ARRAY(String))),
+        table.c.metric == bindparam("metric", type_=String),
     )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Any
@@ -75,13 +75,13 @@ class ReadingContext:
     ) -> None:
         await self._others.aclose()
 
-    async def execute(self, statement: Any) -> Any:
+    async def execute(self, statement: Any, parameters: Mapping[str, Any] | None = None) -> Any:
         """A Core statement on a free connection of the report: rows as tuples, without
         the ORM's per-row work (a long report reads tens of thousands), buffered, so the
         connection is free again once it returns."""
         connection = await self._take()
         try:
-            return await connection.execute(statement)
+            return await connection.execute(statement, parameters)
         finally:
             self._free.put_nowait(connection)
 
