@@ -24,6 +24,10 @@ def _wide_int_output(value: object) -> int:
     return int(_coerce_int_output(value))
 
 
+def wide_int_output_allowed() -> bool:
+    return GraphQLInt.coerce_output_value is _wide_int_output
+
+
 def allow_wide_int_output() -> None:
     """Let every Int output carry up to 2**53 - 1 (idempotent)."""
     GraphQLInt.coerce_output_value = _wide_int_output
@@ -40,6 +44,9 @@ def money(value: Decimal | None) -> DecimalText | None:
     ("12.5000" -> "12.50", "0.333300" -> "0.3333")."""
     if value is None:
         return None
+    shown = format(value, "f")
+    if shown.find(".") == len(shown) - 3:  # two places already (most money): as it is
+        return DecimalText(shown)
     exact = value.normalize()
     if exact.as_tuple().exponent >= -2:  # type: ignore[operator]
         exact = exact.quantize(Decimal("0.01"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
@@ -24,6 +25,7 @@ from domain.errors import InvalidInput
 
 PROGRAMME = "*"
 MAX_RANGE_DAYS = 3 * 366 + 31
+MIDNIGHTS_KEPT = 16_384  # local midnights kept worked out: a few zones' three years of days
 SIGNIFICANT_DIGITS = 3
 # Values seen are also counted in bins of two significant figures (a tenth as many rows),
 # so a percentile of a long range first finds its bin, then its value among the bin's.
@@ -64,8 +66,11 @@ def local_day(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+@lru_cache(maxsize=MIDNIGHTS_KEPT)
 def midnight(day: date, zone: ZoneInfo) -> datetime:
-    """The first instant of a local day, in UTC."""
+    """The first instant of a local day, in UTC. Kept for the days asked most (a report of
+    two years by day asks for 731, and dashboards ask the same days again); a zone's
+    rules change only with the tz database, which a process reads once."""
     return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
@@ -119,6 +124,8 @@ class Days:
 
     def whole_periods(self, granularity: Granularity) -> bool:
         """Whether these days are exactly one period of the kind."""
+        if granularity is Granularity.DAY:  # most periods of a long report
+            return (self.end - self.first).days == 1
         return period_of(self.first, granularity) == self.first and self.end == next_period(
             self.first, granularity
         )

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, cast
 
 import pytest
 import strawberry
+from graphql import GraphQLInt
 from strawberry.extensions import SchemaExtension
 from strawberry.permission import BasePermission
 from strawberry.scalars import JSON
@@ -15,6 +16,8 @@ from strawberry.types import Info
 
 from api.execution import PlainFieldsExecutionContext
 from api.scalars import allow_wide_int_output
+
+GRAPHQL_CORE_INT = GraphQLInt.coerce_output_value  # before api.scalars widens it
 
 
 @strawberry.enum
@@ -93,6 +96,12 @@ class Query:
     def unserializable(self) -> list[Broken]:
         return [Broken(number=cast(int, "not a number"))]
 
+    @strawberry.field
+    def endless(self) -> list[Row]:
+        # A float JSON cannot carry, in the second item: an error either way.
+        last = Row(number=1, name="inf", colour=Colour.RED, ratio=float("inf"), amount=Decimal(1))
+        return [*rows()[:1], last]
+
 
 def schemas(**options: Any) -> tuple[strawberry.Schema, strawberry.Schema]:
     ordinary = strawberry.Schema(query=Query, **options)
@@ -147,6 +156,33 @@ def test_a_value_that_does_not_serialise_is_the_same_error() -> None:
     assert [(e.message, e.path) for e in short.errors] == [
         (e.message, e.path) for e in ordinary.errors
     ]
+
+
+def test_a_float_json_cannot_carry_is_the_same_error_at_the_same_path() -> None:
+    ordinary, short = both("{ endless { number ratio } }")
+    assert short.data == ordinary.data
+    assert [(e.message, e.path) for e in short.errors] == [
+        (e.message, e.path) for e in ordinary.errors
+    ]
+    assert short.errors[0].path == ["endless", 1, "ratio"]
+
+
+def test_a_list_of_plain_objects_is_completed_without_completing_each_item(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    items: list[str] = []
+    original = PlainFieldsExecutionContext.complete_list_item_value
+
+    def counting(self: Any, item: Any, *args: Any) -> Any:
+        items.append(type(item).__name__)
+        return original(self, item, *args)
+
+    monkeypatch.setattr(PlainFieldsExecutionContext, "complete_list_item_value", counting)
+    ordinary, short = both("{ rows { number name ratio } broken { number } }")
+    assert short.data == ordinary.data
+    assert [e.path for e in short.errors] == [e.path for e in ordinary.errors]
+    # The list holding an error goes the ordinary way, item by item.
+    assert items == ["Broken", "Broken"]
 
 
 async def test_a_field_with_permissions_and_no_resolver_is_checked_and_awaited() -> None:
@@ -207,6 +243,17 @@ class WideQuery:
     @strawberry.field
     def too_wide(self) -> Totals:
         return Totals(points=2**53)
+
+
+def test_without_wide_ints_an_int_past_32_bits_is_refused_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(GraphQLInt, "coerce_output_value", GRAPHQL_CORE_INT)
+    for execution_context_class in (None, PlainFieldsExecutionContext):
+        schema = strawberry.Schema(query=WideQuery, execution_context_class=execution_context_class)
+        answered = schema.execute_sync("{ totals { points } }")
+        assert answered.errors is not None
+        assert "32-bit" in answered.errors[0].message
 
 
 def test_an_int_output_past_32_bits_is_sent_as_it_is_up_to_2_to_the_53() -> None:
