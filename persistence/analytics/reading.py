@@ -94,10 +94,12 @@ class RollupReader:
         """The totals and one figure per period."""
         periods = self.asked.periods()
         covers = [cover(p.days) for p in periods]
-        flows = await self._flows(covers)
-        programme = await self._programme_days(self.asked.days)
-        if self.context.single:
-            await self._read_whole_periods(periods)
+        # Independent reads, at once (each takes a free connection of the report).
+        flows, programme, _ = await asyncio.gather(
+            self._flows(covers),
+            self._programme_days(self.asked.days),
+            self._read_whole_periods(periods),
+        )
         figures = [
             self._kept(p, _sum_flows(flows, rows), programme)
             if self.context.single and p.whole
@@ -129,16 +131,16 @@ class RollupReader:
         programme: _ProgrammeDays,
     ) -> PeriodFigures:
         before = days.before() if period is None else period.before()
-        active = await self.active.active(days, period)
-        previous = await self.active.active(before, whole_period(before, period))
+        percentiles = self.percentiles.percentiles
+        active, previous, checkout_time, redemption_age = await asyncio.gather(
+            self.active.active(days, period),
+            self.active.active(before, whole_period(before, period)),
+            percentiles(days, period, Metric.CHECKOUT_MS, ""),
+            percentiles(days, period, Metric.REDEMPTION_DAYS, ALL_REWARDS),
+        )
         retained = await self.active.retained(days, period, before, active, previous)
         return self._figures(
-            days,
-            flow,
-            (active, previous, retained),
-            programme,
-            await self.percentiles.percentiles(days, period, Metric.CHECKOUT_MS, ""),
-            await self.percentiles.percentiles(days, period, Metric.REDEMPTION_DAYS, ALL_REWARDS),
+            days, flow, (active, previous, retained), programme, checkout_time, redemption_age
         )
 
     def _figures(  # noqa: PLR0917  (the figures of one period, each read its own way)
@@ -174,11 +176,14 @@ class RollupReader:
         return instant
 
     async def _read_whole_periods(self, periods: Sequence[Period]) -> None:
-        """The counters and percentiles of every whole period this report may ask for: those
-        of the range and the one before each, in two statements."""
+        """One scope's counters and percentiles of every whole period this report may ask
+        for: those of the range and the one before each, in two statements."""
+        if not self.context.single:
+            return
         starts = sorted({p.start for p in periods} | {p.previous_start() for p in periods})
-        await self.active.read_whole_periods(starts)
-        await self.percentiles.read_whole_periods(starts)
+        await asyncio.gather(
+            self.active.read_whole_periods(starts), self.percentiles.read_whole_periods(starts)
+        )
 
     # Additive figures.
 
