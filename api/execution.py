@@ -85,8 +85,10 @@ class PlainObject:
         completed = {}
         for field, value in zip(self.fields, values, strict=True):
             kind = type(value)
-            # Most values are their own serialisation (`_passes`, inline: thousands a report).
-            if kind is field.passes and (
+            # Most values are their own serialisation (inline: thousands a report).
+            if value is None and not field.non_null:
+                completed[field.response_name] = None
+            elif kind is field.passes and (
                 (kind is int and -JSON_SAFE_INTEGER <= value <= JSON_SAFE_INTEGER)
                 or (kind is float and isfinite(value))
                 or kind is str

@@ -497,10 +497,33 @@ class RollupTotalsRow(PeriodOfScope, Base):
     guest_revenue: Mapped[Decimal] = mapped_column(Money, server_default="0")
 
 
+# The staff table's figures, each summed over a range's rows.
+STAFF_FIGURES = (
+    "enrolments",
+    "sales",
+    "points_issued",
+    "points_redeemed",
+    "refunds",
+    "adjustments",
+)
+
+
 class RollupStaffRow(Base):
     __tablename__ = "rollup_staff"
     __table_args__ = (
         PrimaryKeyConstraint("zone", "granularity", "period", "staff_id", "store_id"),
+        # A long range's staff table adds up its month rows (two years: 24 months of every
+        # staff member and store), read from here alone (an index-only scan), not from
+        # heap pages scattered among the day rows. Month rows only: the day rows, most of
+        # the table and of its writes, keep their updates HOT.
+        Index(
+            "ix_rollup_staff_months",
+            "zone",
+            "period",
+            postgresql_include=[*STAFF_FIGURES, "staff_id", "store_id"],
+            postgresql_where=text("granularity = 'MONTH'"),
+            sqlite_where=text("granularity = 'MONTH'"),
+        ),
     )
 
     zone: Mapped[str] = mapped_column(String(64))
@@ -722,7 +745,16 @@ class RollupCampaignDayRow(Base):
     whole days of a window are read here, its part days from those tables."""
 
     __tablename__ = "rollup_campaign_days"
-    __table_args__ = (PrimaryKeyConstraint("zone", "bulk_award_id", "holdout", "day"),)
+    __table_args__ = (
+        PrimaryKeyConstraint(
+            "zone",
+            "bulk_award_id",
+            "holdout",
+            "day",
+            # A window's days are summed by index-only scans.
+            postgresql_include=["revenue", "points_spent"],
+        ),
+    )
 
     zone: Mapped[str] = mapped_column(String(64))
     bulk_award_id: Mapped[str] = mapped_column(String(36))

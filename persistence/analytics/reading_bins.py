@@ -23,7 +23,6 @@ from sqlalchemy import (
     cast,
     column,
     func,
-    literal,
     or_,
     select,
     true,
@@ -201,7 +200,10 @@ def _ranked(seen: Any) -> Any:
     below = ranked.c.upto - ranked.c.count  # values before this one
     ranks = []
     for fraction in PERCENTILE_FRACTIONS:
-        lower = func.floor(literal(fraction) * (ranked.c.total - 1))
+        # floor(fraction * (total - 1)) in bigint: the ranks are worked out for every value
+        # seen, and NUMERIC arithmetic there was a quarter of the statement's time.
+        numerator, denominator = fraction.as_integer_ratio()
+        lower = (ranked.c.total - 1) * numerator // denominator
         ranks += [lower, func.least(lower + 1, ranked.c.total - 1)]
     holds = or_(*(and_(rank >= below, rank < ranked.c.upto) for rank in ranks))
     return select(

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, bindparam, func, literal_column, select, union_all
 
 from domain.analytics import (
     PROGRAMME,
@@ -25,10 +26,11 @@ from domain.analytics import (
     StaffFigures,
     period_of,
 )
-from persistence.analytics.cover import MONTH, cover, covering, each_month
+from persistence.analytics.cover import DAY, MONTH, cover, covering, each_month
 from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
 from persistence.base import table_of
 from persistence.models import (
+    STAFF_FIGURES,
     CustomerRow,
     RollupCohortRow,
     RollupCustomerPeriodRow,
@@ -50,31 +52,21 @@ class RangeTableReader:
         self.context = context
 
     async def staff(self, days: Days) -> list[StaffFigures]:
-        context, table = self.context, RollupStaffRow
-        figures = (
-            "enrolments",
-            "sales",
-            "points_issued",
-            "points_redeemed",
-            "refunds",
-            "adjustments",
-        )
-        stores = [] if context.asked.store_ids is None else [table.store_id.in_(context.scopes)]
-        rows = await context.execute(
-            select(
-                table.staff_id,
-                table.store_id,
-                *(func.sum(getattr(table, name)) for name in figures),
-            )
-            .where(table.zone == context.zone, covering(table, cover(days)), *stores)
-            .group_by(table.staff_id, table.store_id)
-        )
-        found = [
+        context, some_stores = self.context, self.context.asked.store_ids is not None
+        rows = cover(days)
+        parameters = {
+            "zone": context.zone,
+            "months": [start for granularity, start in rows if granularity == MONTH],
+            "days": [start for granularity, start in rows if granularity == DAY],
+            **({"stores": list(context.scopes)} if some_stores else {}),
+        }
+        found = await context.execute(_staff_statement(some_stores), parameters)
+        staff = [
             StaffFigures(staff, store or None, *(int(value) for value in values))
-            for staff, store, *values in rows.all()
+            for staff, store, *values in found.all()
             if any(values)
         ]
-        return sorted(found, key=lambda row: (row.staff_id, row.store_id or ""))
+        return sorted(staff, key=lambda row: (row.staff_id, row.store_id or ""))
 
     async def rewards(self, days: Days) -> RewardRows:
         """Each reward's redemptions and points spent in these days."""
@@ -201,3 +193,28 @@ async def _cohorts_from_enrolments(
         if cohort in months:
             counted[(cohort, month)] += 1
     return counted
+
+
+@cache
+def _staff_statement(some_stores: bool) -> Any:
+    """Each staff member's figures over :months and :days (of :stores): the month rows
+    from their own index alone, the day rows (the part months at a range's edges) by the
+    primary key. Built once."""
+    table = table_of(RollupStaffRow)
+    stores = [table.c.store_id.in_(bindparam("stores", expanding=True))] if some_stores else []
+
+    def rows_of(granularity: str, periods: str) -> Any:
+        return select(
+            table.c.staff_id, table.c.store_id, *(table.c[name] for name in STAFF_FIGURES)
+        ).where(
+            table.c.zone == bindparam("zone", type_=String),
+            # A literal: the month rows' index holds only the rows it names.
+            table.c.granularity == literal_column(f"'{granularity}'"),
+            table.c.period.in_(bindparam(periods, expanding=True)),
+            *stores,
+        )
+
+    both = union_all(rows_of(MONTH, "months"), rows_of(DAY, "days")).subquery("staff_rows")
+    return select(
+        both.c.staff_id, both.c.store_id, *(func.sum(both.c[name]) for name in STAFF_FIGURES)
+    ).group_by(both.c.staff_id, both.c.store_id)
