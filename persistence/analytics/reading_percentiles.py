@@ -11,13 +11,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union_all
 
 from domain.analytics import Days, Granularity, Metric, Percentiles, Period
 from persistence.analytics.cover import cover_values, covering, spanning
 from persistence.analytics.reading_bins import percentiles_through_bins
 from persistence.analytics.reading_context import ALL_REWARDS, ReadingContext
 from persistence.models import RollupPercentileRow, RollupValueRow
+
+# The percentiles a period shows: of checkout time, and of the age of all points spent.
+PERIOD_FIGURES = ((Metric.CHECKOUT_MS.value, ""), (Metric.REDEMPTION_DAYS.value, ALL_REWARDS))
 
 
 class PercentileReader:
@@ -32,22 +35,22 @@ class PercentileReader:
 
     async def read_whole_periods(self, starts: Sequence[date]) -> None:
         """The kept percentiles of the whole periods starting on these days, in one
-        statement."""
+        statement: each figure a period shows one range of the index by scope."""
         context, kept = self.context, RollupPercentileRow
-        found = await context.execute(
+        figures = [
             select(
                 kept.period, kept.metric, kept.key, kept.count, kept.p50, kept.p90, kept.p95
             ).where(
                 kept.zone == context.zone,
                 kept.granularity == context.asked.granularity.value,
                 kept.scope == context.scopes[0],
-                # Every metric named: the index by scope holds each metric's run of periods
-                # as one range.
-                kept.metric.in_(tuple(Metric)),
-                kept.key.in_((ALL_REWARDS, "")),  # the periods' figures: no reward's own
+                kept.metric == metric,
+                kept.key == key,
                 spanning(kept.period, starts),
             )
-        )
+            for metric, key in PERIOD_FIGURES
+        ]
+        found = await context.execute(union_all(*figures))
         self.kept_by_period = {
             (period, metric, key): Percentiles(int(count), p50, p90, p95)
             for period, metric, key, count, p50, p90, p95 in found.all()
