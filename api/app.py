@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,9 +49,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         listener = asyncio.create_task(services.broker.run())
         workers = _workers(services)
         running = [asyncio.create_task(worker.run()) for worker in workers]
+        _set_aside_what_startup_built()
         try:
             yield
         finally:
+            gc.unfreeze()  # what this app built may be collected once it is closed
             await _stop(workers, running)
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
@@ -69,6 +72,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         WebSocketRoute("/graphql", graphql),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RateLimitMiddleware)])
+
+
+def _set_aside_what_startup_built() -> None:
+    """What startup built (modules, the schema, the services) lives as long as the app:
+    kept out of the cyclic collector's sight (gc.freeze) so that a full collection,
+    which a long report's allocations set off every few requests, does not walk it all
+    again. On this app each such collection paused the process for about 100 ms, the
+    slowest twentieth of two-year analytics reports. (No collection first: startup's
+    little garbage is set aside with the rest, and the app's close gives it all back.)"""
+    gc.freeze()
 
 
 def _workers(services: Services) -> list[Worker]:

@@ -82,7 +82,7 @@ class PlainObject:
                 values = tuple(field.read(source) for field in self.fields)
         except Exception as error:
             raise NotPlain("a field could not be read") from error
-        completed = {}
+        completed: dict[str, Any] = {}
         for field, value in zip(self.fields, values, strict=True):
             kind = type(value)
             # Most values are their own serialisation (inline: thousands a report).

@@ -13,10 +13,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
+from functools import lru_cache
 from itertools import accumulate
 from operator import attrgetter
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
