@@ -52,8 +52,8 @@ class PlainField:
     read: Callable[[Any], Any]
     coerce: Callable[[Any], Any]
     non_null: bool
-    # The Python type the scalar serialises as itself (checked as `_passes` does), so
-    # that most values skip the call: None for every other scalar.
+    # The Python type the scalar serialises as itself (PASSES), so that most values skip
+    # the call: None for every other scalar.
     passes: type | None
 
 
