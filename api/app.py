@@ -28,6 +28,7 @@ from workers.base import Worker
 KEEP_ALIVE_SECONDS = 15.0
 WORKER_STOP_GRACE_SECONDS = 10.0
 logger = logging.getLogger(__name__)
+_RUNNING_APPS = [0]  # apps of this process between startup and close
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         try:
             yield
         finally:
-            gc.unfreeze()  # what this app built may be collected once it is closed
+            _give_back_to_the_collector()
             await _stop(workers, running)
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)
@@ -79,9 +80,19 @@ def _set_aside_what_startup_built() -> None:
     kept out of the cyclic collector's sight (gc.freeze) so that a full collection,
     which a long report's allocations set off every few requests, does not walk it all
     again. On this app each such collection paused the process for about 100 ms, the
-    slowest twentieth of two-year analytics reports. (No collection first: startup's
-    little garbage is set aside with the rest, and the app's close gives it all back.)"""
+    slowest twentieth of two-year analytics reports. (No collection first, which would
+    cost as much: startup's little garbage is set aside with the rest until the last app
+    of the process closes.)"""
+    _RUNNING_APPS[0] += 1
     gc.freeze()
+
+
+def _give_back_to_the_collector() -> None:
+    """Once the process's last app closes (tests run many, some at once), everything set
+    aside may be collected again."""
+    _RUNNING_APPS[0] -= 1
+    if _RUNNING_APPS[0] == 0:
+        gc.unfreeze()
 
 
 def _workers(services: Services) -> list[Worker]:

@@ -67,7 +67,7 @@ class PlainObject:
 
     @classmethod
     def of(cls, fields: list[PlainField], attributes: list[str] | None) -> PlainObject:
-        if attributes is None:
+        if attributes is None or not attributes:  # none: every field skipped, say
             return cls(tuple(fields), None)
         getter = attrgetter(*attributes)
         read_all = getter if len(attributes) > 1 else lambda source: (getter(source),)
@@ -123,7 +123,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """A list of objects whose selected fields are all plain, each item completed
         directly (a long report's periods); anything else, and any list holding an error
         (a null item, a field that does not serialise), the ordinary way."""
-        plan = self._list_plan(item_type, field_details_list, path)
+        plan = self._list_plan(item_type, field_details_list, path, position_context)
         if plan is not None and isinstance(items, list | tuple):
             try:
                 return [plan.complete(item) for item in items]
@@ -134,8 +134,14 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         )
 
     def _list_plan(
-        self, item_type: GraphQLOutputType, field_details_list: FieldDetailsList, path: Path
+        self,
+        item_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
     ) -> PlainObject | None:
+        if position_context is not None:  # within a deferred fragment (incremental delivery)
+            return None
         named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
         if not isinstance(named, GraphQLObjectType) or named.is_type_of is not None:
             return None
@@ -154,7 +160,7 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        plan = self._plan(parent_type, grouped_field_set)
+        plan = self._plan(parent_type, grouped_field_set) if position_context is None else None
         if plan is not None:
             try:
                 return plan.complete(source_value)
@@ -183,6 +189,8 @@ class PlainFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan: list[PlainField] = []
         attributes: list[str] | None = []
         for response_name, details in grouped_field_set.items():
+            if any(detail.defer_usage is not None for detail in details):
+                return None  # delivered later, the ordinary way
             node = details[0].node
             field = self.schema.get_field(parent_type, node.name.value)
             if field is None or field.args or node.arguments or field.resolve is None:
@@ -236,6 +244,8 @@ def _completed(field: PlainField, value: Any) -> Any:
         if field.non_null:
             raise NotPlain(field.response_name)
         return None
+    if isinstance(value, Exception):  # graphql-core reports a returned error as one
+        raise NotPlain(field.response_name)
     try:
         serialized = field.coerce(value)
     except Exception as error:

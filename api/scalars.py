@@ -45,7 +45,7 @@ def money(value: Decimal | None) -> DecimalText | None:
     if value is None:
         return None
     shown = format(value, "f")
-    if shown.find(".") == len(shown) - 3:  # two places already (most money): as it is
+    if shown[-3:-2] == ".":  # two places already (most money): as it is
         return DecimalText(shown)
     exact = value.normalize()
     if exact.as_tuple().exponent >= -2:  # type: ignore[operator]

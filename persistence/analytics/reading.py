@@ -68,8 +68,8 @@ class RollupReader:
         snapshot): the periods and totals first, the longest."""
         days, tables, percentiles = self.asked.days, self.tables, self.percentiles
         async with self.context, asyncio.TaskGroup() as group:
+            ages = percentiles.start_range_ages(group)
             series = group.create_task(self._series())
-            ages = group.create_task(percentiles.range_ages())
             campaigns = group.create_task(campaign_figures(self.context, self.point_value))
             staff = group.create_task(tables.staff(days))
             rewards = group.create_task(tables.rewards(days))
@@ -95,11 +95,11 @@ class RollupReader:
         periods = self.asked.periods()
         covers = [cover(p.days) for p in periods]
         # Independent reads, at once (each takes a free connection of the report).
-        flows, programme, _ = await asyncio.gather(
-            self._flows(covers),
-            self._programme_days(self.asked.days),
-            self._read_whole_periods(periods),
-        )
+        async with asyncio.TaskGroup() as group:
+            read_flows = group.create_task(self._flows(covers))
+            read_programme = group.create_task(self._programme_days(self.asked.days))
+            group.create_task(self._read_whole_periods(periods))
+        flows, programme = read_flows.result(), read_programme.result()
         figures = [
             self._kept(p, _sum_flows(flows, rows), programme)
             if self.context.single and p.whole
@@ -132,15 +132,22 @@ class RollupReader:
     ) -> PeriodFigures:
         before = days.before() if period is None else period.before()
         percentiles = self.percentiles.percentiles
-        active, previous, checkout_time, redemption_age = await asyncio.gather(
-            self.active.active(days, period),
-            self.active.active(before, whole_period(before, period)),
-            percentiles(days, period, Metric.CHECKOUT_MS, ""),
-            percentiles(days, period, Metric.REDEMPTION_DAYS, ALL_REWARDS),
-        )
-        retained = await self.active.retained(days, period, before, active, previous)
+        async with asyncio.TaskGroup() as group:
+            active = group.create_task(self.active.active(days, period))
+            previous = group.create_task(self.active.active(before, whole_period(before, period)))
+            checkout_time = group.create_task(percentiles(days, period, Metric.CHECKOUT_MS, ""))
+            redemption_age = group.create_task(
+                percentiles(days, period, Metric.REDEMPTION_DAYS, ALL_REWARDS)
+            )
+        customers = (active.result(), previous.result())
+        retained = await self.active.retained(days, period, before, *customers)
         return self._figures(
-            days, flow, (active, previous, retained), programme, checkout_time, redemption_age
+            days,
+            flow,
+            (*customers, retained),
+            programme,
+            checkout_time.result(),
+            redemption_age.result(),
         )
 
     def _figures(  # noqa: PLR0917  (the figures of one period, each read its own way)
@@ -181,9 +188,9 @@ class RollupReader:
         if not self.context.single:
             return
         starts = sorted({p.start for p in periods} | {p.previous_start() for p in periods})
-        await asyncio.gather(
-            self.active.read_whole_periods(starts), self.percentiles.read_whole_periods(starts)
-        )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.active.read_whole_periods(starts))
+            group.create_task(self.percentiles.read_whole_periods(starts))
 
     # Additive figures.
 

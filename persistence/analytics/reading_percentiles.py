@@ -31,7 +31,7 @@ class PercentileReader:
         # One scope's kept percentiles of the range's whole periods and the periods before
         # them, read once per report (not once per period).
         self.kept_by_period: dict[tuple[date, str, str], Percentiles] = {}
-        self.ages: asyncio.Future[dict[str, Percentiles]] | None = None
+        self.ages: asyncio.Task[dict[str, Percentiles]] | None = None
 
     async def read_whole_periods(self, starts: Sequence[date]) -> None:
         """The kept percentiles of the whole periods starting on these days, in one
@@ -67,15 +67,18 @@ class PercentileReader:
             found = await self._of_values(days, metric, key)
         return found.get(key, Percentiles())
 
-    async def range_ages(self) -> dict[str, Percentiles]:
+    def start_range_ages(self, group: asyncio.TaskGroup) -> asyncio.Task[dict[str, Percentiles]]:
         """The percentiles of the ages of the points spent in the range, of every reward
-        and of all of them: read once for the totals and the velocity table."""
+        and of all of them, read once in a task of the report's group: the totals and the
+        velocity table, running at once, wait for the same read."""
+        self.ages = group.create_task(
+            self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
+        )
+        return self.ages
+
+    async def range_ages(self) -> dict[str, Percentiles]:
         if self.ages is None:
-            # A task of its own: the totals and the velocity table, running at once, wait
-            # for the same read.
-            self.ages = asyncio.ensure_future(
-                self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
-            )
+            return await self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
         return await self.ages
 
     def kept(self, period: Period, metric: Metric, key: str) -> Percentiles:

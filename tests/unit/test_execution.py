@@ -60,6 +60,11 @@ class Broken:
     number: int
 
 
+@strawberry.type
+class Failing:
+    detail: object = strawberry.field(graphql_type=JSON)
+
+
 def rows() -> list[Row]:
     return [
         Row(
@@ -95,6 +100,11 @@ class Query:
     @strawberry.field
     def unserializable(self) -> list[Broken]:
         return [Broken(number=cast(int, "not a number"))]
+
+    @strawberry.field
+    def failing(self) -> list[Failing]:
+        # A resolved error is reported as one, not sent as data.
+        return [Failing(detail={"ok": 1}), Failing(detail=ValueError("boom"))]
 
     @strawberry.field
     def endless(self) -> list[Row]:
@@ -156,6 +166,25 @@ def test_a_value_that_does_not_serialise_is_the_same_error() -> None:
     assert [(e.message, e.path) for e in short.errors] == [
         (e.message, e.path) for e in ordinary.errors
     ]
+
+
+def test_an_object_whose_fields_are_all_skipped_is_empty_as_graphql_core_answers() -> None:
+    for document in (
+        "{ rows { number @skip(if: true) } }",
+        "{ rows { ... on Row @include(if: false) { number } } }",
+    ):
+        ordinary, short = both(document)
+        assert short.errors is None
+        assert short.data == ordinary.data == {"rows": [{}, {}, {}, {}]}
+
+
+def test_an_error_held_as_a_value_is_the_same_error() -> None:
+    ordinary, short = both("{ failing { detail } }")
+    assert short.data == ordinary.data
+    assert [(e.message, e.path) for e in short.errors] == [
+        (e.message, e.path) for e in ordinary.errors
+    ]
+    assert short.errors[0].path == ["failing", 1, "detail"]
 
 
 def test_a_float_json_cannot_carry_is_the_same_error_at_the_same_path() -> None:

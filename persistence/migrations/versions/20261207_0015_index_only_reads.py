@@ -9,6 +9,9 @@ among other rows:
 - the campaign day rows' revenue and points spent in their primary key (each campaign's
   windows sum up to two years of its days), and the reward rows' redemptions and points
   in theirs.
+The price: an update of a row's figures writes index entries where it wrote none (not a
+HOT update); only today's and this period's rows change, and the rollup worker's
+catching-up rate was measured with it (README, Performance).
 
 Revision ID: 0015
 Revises: 0014
@@ -82,39 +85,74 @@ BY_SCOPE = {
 }
 
 
+STAFF_MONTHS = (
+    "ix_rollup_staff_months",
+    "rollup_staff",
+    ["zone", "period"],
+    [*STAFF_FIGURES, "staff_id", "store_id"],
+)
+MONTH_ROWS = "granularity = 'MONTH'"
+
+
 def upgrade() -> None:
-    for name, (table, columns, figures) in BY_SCOPE.items():
-        op.drop_index(name, table_name=table)
-        op.create_index(name, table, columns, unique=False, postgresql_include=figures)
-    op.create_index(
-        "ix_rollup_staff_months",
-        "rollup_staff",
-        ["zone", "period"],
-        unique=False,
-        postgresql_include=[*STAFF_FIGURES, "staff_id", "store_id"],
-        postgresql_where=sa.text("granularity = 'MONTH'"),
-        sqlite_where=sa.text("granularity = 'MONTH'"),
-    )
-    if op.get_bind().dialect.name == "postgresql":  # SQLite keeps no included columns
+    if op.get_bind().dialect.name != "postgresql":
+        # SQLite keeps no included columns: only the month rows' index is new.
+        name, table, columns, _figures = STAFF_MONTHS
+        op.create_index(name, table, columns, sqlite_where=sa.text(MONTH_ROWS))
+        return
+    # Each index built beside the one it replaces, without blocking writes (CONCURRENTLY,
+    # outside a transaction), then swapped in: a lock held only for the swap. Each step
+    # can run again after an interruption.
+    with op.get_context().autocommit_block():
+        for name, (table, columns, figures) in BY_SCOPE.items():
+            _rebuild_index(name, table, columns, figures)
+        name, table, columns, figures = STAFF_MONTHS
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+        op.execute(
+            f"CREATE INDEX CONCURRENTLY {name} ON {table} ({', '.join(columns)})"
+            f"{_including(figures)} WHERE {MONTH_ROWS}"
+        )
         for name, (table, key, figures) in KEYS_WITH_FIGURES.items():
-            _primary_key(name, table, key, figures)
+            _rebuild_primary_key(name, table, key, figures)
 
 
 def downgrade() -> None:
-    for name, (table, columns, _figures) in BY_SCOPE.items():
-        op.drop_index(name, table_name=table)
-        op.create_index(name, table, columns, unique=False)
-    if op.get_bind().dialect.name == "postgresql":
+    if op.get_bind().dialect.name != "postgresql":
+        op.drop_index(STAFF_MONTHS[0], table_name=STAFF_MONTHS[1])
+        return
+    with op.get_context().autocommit_block():
         for name, (table, key, _figures) in KEYS_WITH_FIGURES.items():
-            _primary_key(name, table, key, [])
-    op.drop_index("ix_rollup_staff_months", table_name="rollup_staff")
+            _rebuild_primary_key(name, table, key, [])
+        op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {STAFF_MONTHS[0]}")
+        for name, (table, columns, _figures) in BY_SCOPE.items():
+            _rebuild_index(name, table, columns, [])
 
 
-def _primary_key(name: str, table: str, key: list[str], include: list[str]) -> None:
-    """A primary key again, with these columns included (Alembic's create_primary_key
-    takes no INCLUDE)."""
-    op.drop_constraint(name, table, type_="primary")
-    included = f" INCLUDE ({', '.join(include)})" if include else ""
+def _rebuild_index(name: str, table: str, columns: list[str], include: list[str]) -> None:
+    rebuilt = f"{name}_rebuilt"
+    op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {rebuilt}")  # an interrupted build's
     op.execute(
-        f"ALTER TABLE {table} ADD CONSTRAINT {name} PRIMARY KEY ({', '.join(key)}){included}"
+        f"CREATE INDEX CONCURRENTLY {rebuilt} ON {table} ({', '.join(columns)})"
+        f"{_including(include)}"
     )
+    op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    op.execute(f"ALTER INDEX {rebuilt} RENAME TO {name}")
+
+
+def _rebuild_primary_key(name: str, table: str, key: list[str], include: list[str]) -> None:
+    """The primary key's index built beside it, then made the key (Alembic's
+    create_primary_key takes no INCLUDE)."""
+    rebuilt = f"{name}_rebuilt"
+    op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {rebuilt}")
+    op.execute(
+        f"CREATE UNIQUE INDEX CONCURRENTLY {rebuilt} ON {table} ({', '.join(key)})"
+        f"{_including(include)}"
+    )
+    op.execute(
+        f"ALTER TABLE {table} DROP CONSTRAINT {name},"
+        f" ADD CONSTRAINT {name} PRIMARY KEY USING INDEX {rebuilt}"
+    )
+
+
+def _including(columns: list[str]) -> str:
+    return f" INCLUDE ({', '.join(columns)})" if columns else ""
