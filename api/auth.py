@@ -124,6 +124,28 @@ class TokenIssuer:
         return _principal(claims)
 
 
+@dataclass(frozen=True)
+class Authentication:
+    """What one request's Authorization header proved, verified once: the rate limiter
+    and the GraphQL context read the same result (`REQUEST_AUTHENTICATION` in the ASGI
+    scope's state)."""
+
+    principal: Principal | None
+    token: str | None  # the token, when it is valid
+    refusal: str  # what is wrong with it, when it is not
+
+    @classmethod
+    def of(cls, tokens: TokenIssuer, authorization: str | None) -> Authentication:
+        try:
+            token = bearer_token(authorization)
+            return cls(tokens.verify(token), token, "")
+        except AuthenticationFailed as refused:
+            return cls(None, None, str(refused))
+
+
+REQUEST_AUTHENTICATION = "authentication"
+
+
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` value, however it is spaced or cased."""
     if not authorization or not authorization.strip():

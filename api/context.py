@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import strawberry
 
-from api.auth import AuthenticationFailed, Principal
+from api.auth import Authentication, Principal
 from api.campaigns.loaders import FailuresLoader, failures_loader
 from api.customers.loaders import (
     CustomersLoader,
@@ -78,11 +78,12 @@ class Context:
         )
 
     def authenticate(self, authorization: str | None) -> None:
-        try:
-            self.principal = self.services.tokens.principal(authorization)
-        except AuthenticationFailed as refused:
-            self.principal = None
-            self.authentication_error = str(refused)
+        self.authenticated(Authentication.of(self.services.tokens, authorization))
+
+    def authenticated(self, authentication: Authentication) -> None:
+        self.principal = authentication.principal
+        if authentication.principal is None:
+            self.authentication_error = authentication.refusal
 
     def actor(self) -> Actor:
         """Who is acting: only resolvers behind Allowed run, so there is a principal."""

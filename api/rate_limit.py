@@ -18,7 +18,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import AuthenticationFailed, TokenIssuer, bearer_token
+from api.auth import REQUEST_AUTHENTICATION, Authentication, TokenIssuer
 from api.errors import RATE_LIMITED
 from api.settings import Settings
 
@@ -52,21 +52,19 @@ class RateLimits:
             tokens,
         )
 
-    async def allows(self, authorization: str | None, address: str) -> bool:
-        item, key = self._bucket(authorization, address)
+    async def allows(self, authentication: Authentication, address: str) -> bool:
+        item, key = self._bucket(authentication, address)
         try:
             return await self.limiter.hit(item, key)
         except Exception:
             logger.warning("rate limit storage unreachable; letting the request through")
             return True
 
-    def _bucket(self, authorization: str | None, address: str) -> tuple[RateLimitItem, str]:
+    def _bucket(self, authentication: Authentication, address: str) -> tuple[RateLimitItem, str]:
         """A valid token's own bucket (keyed by the token, not by how the header spells
         it); the client's address otherwise."""
-        try:
-            token = bearer_token(authorization)
-            self.tokens.verify(token)
-        except AuthenticationFailed:
+        token = authentication.token
+        if token is None:
             return self.per_address, f"address:{address}"
         return self.per_token, f"token:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
 
@@ -90,7 +88,10 @@ class RateLimitMiddleware:
         headers = dict(scope.get("headers") or [])
         authorization = headers.get(b"authorization", b"").decode("latin-1") or None
         address = (scope.get("client") or ("unknown",))[0]
-        if await limits.allows(authorization, address):
+        # Verified once: the GraphQL context takes it from the request's state.
+        authentication = Authentication.of(limits.tokens, authorization)
+        scope.setdefault("state", {})[REQUEST_AUTHENTICATION] = authentication
+        if await limits.allows(authentication, address):
             await self.app(scope, receive, send)
         elif scope["type"] == "http":
             await _too_many_requests(send)

@@ -22,6 +22,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from api.auth import REQUEST_AUTHENTICATION, Authentication
 from api.context import Context
 from api.errors import UNAUTHENTICATED
 
@@ -118,7 +119,12 @@ class LoyaltyGraphQL(GraphQL[Context, None]):
     ) -> Context:
         context = Context(services=request.app.state.services)
         if isinstance(request, Request):
-            context.authenticate(request.headers.get("authorization"))
+            # Verified by the rate limiter already, where it ran (not on every route).
+            verified = request.scope.get("state", {}).get(REQUEST_AUTHENTICATION)
+            if isinstance(verified, Authentication):
+                context.authenticated(verified)
+            else:
+                context.authenticate(request.headers.get("authorization"))
         return context
 
     async def execute_operation(  # noqa: PLR0917  (Strawberry's signature)

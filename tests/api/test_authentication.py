@@ -11,7 +11,7 @@ import pytest
 from httpx_ws import WebSocketDisconnect
 from starlette.applications import Starlette
 
-from api.auth import ALGORITHM, AUDIENCE, ISSUER, Role
+from api.auth import ALGORITHM, AUDIENCE, ISSUER, Role, TokenIssuer
 from api.settings import Settings
 from tests.api.test_balance_subscription import next_message, open_ws
 from tests.conftest import bearer, mint, websocket_client
@@ -134,3 +134,25 @@ async def test_a_websocket_with_a_valid_token_is_acknowledged(
         acknowledged = await next_message(ws)
 
     assert acknowledged["type"] == "connection_ack"
+
+
+async def test_a_request_verifies_its_token_once(
+    app: Starlette, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verified: list[str] = []
+    original = TokenIssuer.verify
+
+    def counting(self: TokenIssuer, token: str) -> Any:
+        verified.append(token)
+        return original(self, token)
+
+    monkeypatch.setattr(TokenIssuer, "verify", counting)
+    token = mint(settings, Role.CASHIER)
+    body = await ask(app, bearer(token))
+    assert body == {"data": {"stores": []}}
+    assert verified == [token]  # by the rate limiter; the context reuses what it found
+
+    verified.clear()
+    refused = await ask(app, {"Authorization": "Bearer not-a-token"})
+    assert refusal(refused) == ("UNAUTHENTICATED", "invalid token")
+    assert verified == ["not-a-token"]
