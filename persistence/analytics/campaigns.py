@@ -29,6 +29,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.types import TypeEngine
 
 from domain.analytics import AnalyticsRange, CampaignFigures, holdout_scaled, local_day, midnight
 from persistence.analytics.arrays import array_parameters, unnest_rows
@@ -229,30 +230,9 @@ def _sums_on_postgresql() -> Any:
     """(tag, amount) of every piece: each a probe of its table's index (LATERAL)."""
     days = table_of(RollupCampaignDayRow)
     sales, spends = table_of(RollupCampaignSaleRow), table_of(RollupCampaignSpendRow)
-    whole = unnest_rows(
-        "whole",
-        column("tag", String),
-        column("bulk_award_id", String),
-        column("holdout", Boolean),
-        column("since", Date),
-        column("until", Date),
-        column("spent", Boolean),
-    )
-    sold = unnest_rows(
-        "sold",
-        column("tag", String),
-        column("bulk_award_id", String),
-        column("holdout", Boolean),
-        column("since", DateTime(timezone=True)),
-        column("until", DateTime(timezone=True)),
-    )
-    spent = unnest_rows(
-        "spent",
-        column("tag", String),
-        column("bulk_award_id", String),
-        column("since", DateTime(timezone=True)),
-        column("until", DateTime(timezone=True)),
-    )
+    whole = _pieces("whole", WHOLE_DAYS, Date())
+    sold = _pieces("sold", SALES_PART, DateTime(timezone=True))
+    spent = _pieces("spent", SPENDS_PART, DateTime(timezone=True))
     whole_sum = (
         select(func.sum(case((whole.c.spent, days.c.points_spent), else_=days.c.revenue)))
         .where(
@@ -288,6 +268,20 @@ def _sums_on_postgresql() -> Any:
         select(sold.c.tag, cast(sold_sum, Numeric)),
         select(spent.c.tag, cast(spent_sum, Numeric)),
     )
+
+
+def _pieces(name: str, columns: Sequence[str], bounds: TypeEngine[Any]) -> Any:
+    """The rows of one kind of piece, from the arrays `array_parameters` makes of them:
+    their bounds (since, until) dates or instants."""
+    types: dict[str, TypeEngine[Any]] = {
+        "tag": String(),
+        "bulk_award_id": String(),
+        "holdout": Boolean(),
+        "spent": Boolean(),
+        "since": bounds,
+        "until": bounds,
+    }
+    return unnest_rows(name, *(column(c, types[c]) for c in columns))
 
 
 def _branches_on_sqlite(sums: _Sums) -> list[Any]:
