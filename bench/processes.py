@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -42,9 +42,13 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_server(
-    database_url: str, port: int, env: Mapping[str, str] | None = None
+    database_url: str,
+    port: int,
+    env: Mapping[str, str] | None = None,
+    log: IO[bytes] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """`loyalty migrate`, then `loyalty serve` (one process) with the rate limits raised."""
+    """`loyalty migrate`, then `loyalty serve` (one process) with the rate limits raised;
+    their output to `log` when given."""
     settings = {k: v for k, v in os.environ.items() if k != "LOYALTY_AUTH_SECRET"}
     settings |= {
         "LOYALTY_DATABASE_URL": database_url,
@@ -53,9 +57,11 @@ def start_server(
         "LOYALTY_ANONYMOUS_RATE_LIMIT": RAISED_RATE_LIMIT,
     }
     settings |= env or {}
-    subprocess.run([sys.executable, "-m", "api.cli", "migrate"], env=settings, check=True)
+    output: dict[str, Any] = {} if log is None else {"stdout": log, "stderr": subprocess.STDOUT}
+    migrate = [sys.executable, "-m", "api.cli", "migrate"]
+    subprocess.run(migrate, env=settings, check=True, **output)
     return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=settings
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=settings, **output
     )
 
 
