@@ -30,24 +30,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import secrets
-import subprocess
+import signal
 import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-import asyncpg
 import httpx
 from api_load import Driver, Load, Run
 from api_reference import TABLES
 from api_report import TARGET_RATIOS, FanOut, Figures, log_findings, print_report
-from fanout import EARN, Tally, enroll_customers, subscribe
+from api_setup import (
+    fresh_database,
+    mint,
+    project_loads,
+    reference_loads,
+    run_sql,
+    seed,
+    start_reference,
+)
+from fanout import EARN, Tally, subscribe
 from processes import (
     RAISED_RATE_LIMIT,
     cpu_seconds,
@@ -58,27 +63,22 @@ from processes import (
     wait_healthy,
 )
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import URL, make_url
 
-from api.auth import Role, TokenIssuer
+from api.auth import Role
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1/bench_api"
-STORE = "B1"
-LINES = [
-    {"sku": "SKU-1", "category": "grocery", "quantity": 2, "unitPrice": "12.75"},
-    {"sku": "SKU-2", "category": "beauty", "quantity": 1, "unitPrice": "5.30"},
-]
-EARN_POINTS = """mutation($input: EarnPointsInput!) { earnPoints(input: $input) {
-  transaction { id kind points balanceAfter createdAt }
-  customer { id balance balanceVersion }
-  userErrors { code message field } } }"""
 # What a finding in a server's log comes from, where the benchmark itself causes it.
 EXPLAINED = {
     "traceback: starlette.requests.ClientDisconnect": " (the load generator closes its "
     "connections at the end of each run, requests still in flight)",
 }
-LOOKUP = "query($id: ID!) { customer(lookup: {id: $id}) { id balance balanceVersion } }"
+FALLBACK_CAVEAT = (
+    "[red]the load came from this process, which takes CPU from the servers: the slower "
+    "server loses least, so the ratios look better than they are; install wrk[/]"
+)
 # Wide enough for the table when the output goes to a file.
 console = Console(width=None if sys.stdout.isatty() else 140)
 
@@ -93,108 +93,9 @@ class Side:
     loads: dict[str, Load]
 
 
-def project_loads(token: str) -> dict[str, Load]:
-    sale = {"customerId": "@CUSTOMER@", "idempotencyKey": "@KEY@", "storeId": STORE}
-    earn = {"query": EARN_POINTS, "variables": {"input": sale | {"lines": LINES}}}
-    lookup = {"query": LOOKUP, "variables": {"id": "@CUSTOMER@"}}
-    return {
-        "earn": Load("/graphql", json.dumps(earn), token, '"userErrors":[]'),
-        "balance": Load("/graphql", json.dumps(lookup), token, '"balanceVersion":'),
-        "trivial": Load(
-            "/graphql", json.dumps({"query": "{ __typename }"}), token, '"__typename":"Query"'
-        ),
-    }
-
-
-def reference_loads(token: str) -> dict[str, Load]:
-    sale = {"customerId": "@CUSTOMER@", "idempotencyKey": "@KEY@", "storeId": STORE}
-    return {
-        "earn": Load("/earn", json.dumps(sale | {"lines": LINES}), token, '"userErrors":[]'),
-        "balance": Load(
-            "/balance", json.dumps({"customerId": "@CUSTOMER@"}), token, '"balanceVersion":'
-        ),
-        "trivial": Load("/trivial", "{}", None, '"__typename":"Query"'),
-    }
-
-
-def mint(secret: str, role: Role) -> str:
-    stores = () if role is Role.ADMIN else (STORE,)
-    return TokenIssuer(secret).mint(
-        role=role,
-        staff_id="bench",
-        stores=stores,
-        terminal_id="T1",
-        now=datetime.now(UTC),
-        ttl=timedelta(hours=12),
-    )
-
-
-async def connect(url: URL, database: str | None = None) -> asyncpg.Connection:
-    return await asyncpg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        database=database or url.database,
-    )
-
-
-async def fresh_database(url: URL) -> None:
-    name = url.database or ""
-    if not name.startswith("bench"):
-        raise SystemExit(
-            f"the benchmark drops and creates its database: {name!r} must start with bench"
-        )
-    admin = await connect(url, "postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
-async def run_sql(url: URL, sql: str) -> None:
-    connection = await connect(url)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-def start_reference(
-    url: URL, port: int, redis_url: str, secret: str, log: IO[bytes]
-) -> subprocess.Popen[bytes]:
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    script = Path(__file__).with_name("api_reference.py")
-    command = [sys.executable, str(script), "--port", str(port), "--dsn", dsn]
-    return subprocess.Popen(
-        [*command, "--redis-url", redis_url],
-        env=os.environ | {"LOYALTY_AUTH_SECRET": secret},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-
-
 def progress_bar() -> Progress:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     return Progress(*columns, TimeElapsedColumn(), console=console)
-
-
-async def seed(base: str, admin_token: str, count: int, url: URL) -> list[str]:
-    """The store and the customers, enrolled through the API; then copied to the reference."""
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as http:
-        with progress_bar() as progress:
-            task = progress.add_task("enrolling customers", total=count)
-            customers = await enroll_customers(http, count, lambda: progress.advance(task))
-    await run_sql(
-        url,
-        """INSERT INTO reference.stores SELECT id, name FROM stores;
-        INSERT INTO reference.customers
-            SELECT id, balance, balance_version, lifetime_earned FROM customers;
-        ANALYZE""",
-    )
-    return customers
 
 
 async def measure(
@@ -276,9 +177,13 @@ async def delivered(tally: Tally, expected: int, seconds: float = 30.0) -> None:
 
 
 async def run(arguments: argparse.Namespace) -> None:
+    # SIGTERM stops it as Ctrl-C does: the servers are stopped on the way out.
+    main_task = asyncio.current_task()
+    if main_task is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     url = make_url(arguments.database_url)
     logs = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    console.print(f"database {url.database}: dropped, created and migrated; server logs in {logs}")
+    console.print(f"database {url.database}: dropped and created anew; server logs in {logs}")
     await fresh_database(url)
     with (
         (logs / "project.log").open("wb") as project_log,
@@ -313,7 +218,12 @@ async def run_servers(
         reference_base = f"http://127.0.0.1:{reference_port}"
         await wait_healthy(project_base, project)
         await wait_healthy(reference_base, reference)
-        customers = await seed(project_base, mint(secret, Role.ADMIN), arguments.customers, url)
+        with progress_bar() as progress:
+            task = progress.add_task("enrolling customers", total=arguments.customers)
+            admin = mint(secret, Role.ADMIN)
+            customers = await seed(
+                project_base, admin, arguments.customers, url, lambda: progress.advance(task)
+            )
         token = mint(secret, Role.CASHIER)
         sides = [
             Side("project", project_base, project.pid, project_loads(token)),
@@ -342,13 +252,16 @@ def notes(
     arguments: argparse.Namespace, driver: Driver, findings: dict[str, Counter[str]]
 ) -> list[str]:
     found = [
-        f"{name} log: {count:,} x {finding}{EXPLAINED.get(finding, '')}"
+        f"{name} log: {count:,} x {escape(finding)}{EXPLAINED.get(finding, '')}"
         for name, counted in findings.items()
         for finding, count in counted.most_common()
     ]
+    warmup = f"a {arguments.warmup} s warm-up of each" if arguments.warmup else "no warm-up"
+    client = [] if driver.wrk else [FALLBACK_CAVEAT]
     return [
         f"load: {driver.name(arguments.seconds)}; rounds: {arguments.rounds}, project and "
-        f"reference alternating, after a {arguments.warmup} s warm-up of each",
+        f"reference alternating, after {warmup}",
+        *client,
         f"{arguments.customers:,} customers; earn: 2 lines, random customer, fresh "
         "idempotency key each; CPU ms: the server process's user + system time per request",
         "project: one `loyalty serve` process, PostgreSQL, Redis (pub/sub and rate limits); "
@@ -382,7 +295,7 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=5, help="changes fanned out, one by one")
     try:
         asyncio.run(run(parser.parse_args()))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         sys.stdout.write("Stopped; both servers stopped.\n")
         raise SystemExit(130) from None
 

@@ -92,7 +92,7 @@ class Driver:
     def name(self, seconds: int) -> str:
         if self.wrk:
             return f"wrk -t{self.wrk_threads} -c{self.concurrency} -d{seconds}s (LuaJIT script)"
-        return f"asyncio + httpx, {self.concurrency} connections, {seconds} s (no wrk found)"
+        return f"asyncio + httpx, {self.concurrency} connections, {seconds} s (not wrk)"
 
     async def run(self, base: str, load: Load, nonce: str, seconds: int) -> Run:
         if self.wrk:

@@ -167,7 +167,7 @@ def print_report(
                 )
     console.print(f"measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}")
     for note in notes:
-        console.print(note, highlight=False)
+        console.print(note, highlight=False)  # markup kept: a note may be in red
 
 
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d [\d:,.]+ ")
