@@ -58,6 +58,7 @@ from processes import (
     cpu_seconds,
     free_port,
     graphql,
+    settled,
     start_server,
     stop,
     wait_healthy,
@@ -112,6 +113,7 @@ async def measure(
                 for side in sides:
                     progress.update(task, description=f"warm-up: {side.name} {kind}")
                     await driver.run(side.base, side.loads[kind], nonce(), arguments.warmup)
+                    await settled(side.pid)
                     progress.advance(task)
         for number in range(arguments.rounds):
             for kind in kinds:
@@ -122,6 +124,9 @@ async def measure(
                     runs[kind][side.name].append(
                         replace(run, cpu_seconds=cpu_seconds(side.pid) - before)
                     )
+                    # Requests in flight when the load stopped are finished before the other
+                    # side's run starts.
+                    await settled(side.pid)
                     progress.advance(task)
     return {kind: {name: Figures.of(r) for name, r in by.items()} for kind, by in runs.items()}
 

@@ -41,6 +41,16 @@ def cpu_seconds(pid: int) -> float:
     return (user + system) / os.sysconf("SC_CLK_TCK")
 
 
+async def settled(pid: int, busy: float = 0.1, interval: float = 0.2, most: float = 10.0) -> None:
+    """Until the process uses less than `busy` of a core (what a load left it is done), or
+    `most` seconds pass."""
+    for _ in range(int(most / interval)):
+        before = cpu_seconds(pid)
+        await asyncio.sleep(interval)
+        if cpu_seconds(pid) - before < busy * interval:
+            return
+
+
 def start_server(
     database_url: str,
     port: int,
