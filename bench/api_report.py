@@ -62,6 +62,7 @@ class FanOut:
     tally: Tally
     memory: tuple[int, int]  # the server's RSS before and after opening them
     open_seconds: float
+    cpu_seconds: float  # the server's, from each earn sent to its last delivery, added up
 
     @property
     def p50_ms(self) -> float:
@@ -70,6 +71,10 @@ class FanOut:
     @property
     def p99_ms(self) -> float:
         return percentile(self.tally.latencies, 0.99) * 1000
+
+    @property
+    def cpu_ms_each(self) -> float:
+        return self.cpu_seconds / self.changes * 1000 if self.changes else float("nan")
 
     @property
     def kib_each(self) -> float:
@@ -121,7 +126,7 @@ def fan_out_table(fan: FanOut) -> Table:
     table = Table(title="Fan-out: each change to every subscriber of one customer")
     for heading in ("subscriptions", "changes", "delivered", "lost /\ndup.", "p50\nms"):
         table.add_column(heading, justify="right")
-    for heading in ("p99\nms", "", "KiB per\nsubscription", ""):
+    for heading in ("p99\nms", "", "KiB per\nsubscription", "", "CPU ms\na change"):
         table.add_column(heading, justify="right")
     expected = fan.subscribers * fan.changes
     table.add_row(
@@ -134,6 +139,7 @@ def fan_out_table(fan: FanOut) -> Table:
         verdict(fan.p99_ms <= FAN_OUT_P99_MS),
         f"{fan.kib_each:.1f} (<= {FAN_OUT_KIB_EACH:.0f})",
         verdict(fan.kib_each <= FAN_OUT_KIB_EACH),
+        f"{fan.cpu_ms_each:,.0f}",
     )
     return table
 
