@@ -291,17 +291,20 @@ def notes(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     parser.add_argument(
         "--database-url", default=DEFAULT_URL, help="dropped and created: bench* only"
     )
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
-    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0", help="both use it")
+    parser.add_argument("--customers", type=int, default=1000, help="in both")
     parser.add_argument("--concurrency", type=int, default=32, help="connections of the load")
     parser.add_argument("--seconds", type=int, default=10, help="of each timed run")
     parser.add_argument("--rounds", type=int, default=3, help="of alternating runs (medians)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of each, untimed; 0: none")
-    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--wrk-threads", type=int, default=1, help="one is plenty here")
     parser.add_argument("--no-wrk", action="store_true", help="the httpx client even with wrk")
     parser.add_argument(
         "--subscribers", type=int, default=2000, help="of one customer (0: no fan-out)"
