@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from api_load import Load, Run, parse_wrk
-from api_report import Figures, log_findings, ratio_met
+from api_report import FanOut, Figures, log_findings, ratio_met
+from fanout import Tally
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:8000
   1 threads and 32 connections
@@ -76,3 +77,19 @@ starlette.requests.ClientDisconnect
         "traceback: starlette.requests.ClientDisconnect": 2,
         "WARNING api.rate_limit: rate limit storage unreachable": 2,
     }
+
+
+def test_fan_out_figures_per_subscription_and_per_change() -> None:
+    tally = Tally(latencies=[0.010 * n for n in range(1, 101)], delivered=100)
+    fan = FanOut(
+        subscribers=20,
+        per_connection=10,
+        changes=5,
+        tally=tally,
+        memory=(100 * 2**20, 100 * 2**20 + 20 * 8 * 1024),
+        open_seconds=1.0,
+        cpu_seconds=0.5,
+    )
+    assert fan.kib_each == 8.0
+    assert fan.cpu_ms_each == 100.0
+    assert (round(fan.p50_ms), round(fan.p99_ms)) == (510, 1000)
