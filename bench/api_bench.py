@@ -203,7 +203,7 @@ async def run(arguments: argparse.Namespace) -> None:
     findings = {
         name: log_findings((logs / f"{name}.log").read_text()) for name in ("project", "reference")
     }
-    print_report(console, results, fan, notes(arguments, driver, findings))
+    print_report(console, results, fan, notes(arguments, driver, results, findings))
 
 
 async def run_servers(
@@ -260,8 +260,16 @@ async def run_servers(
     return results, fan, driver
 
 
+def busiest(results: dict[str, dict[str, Figures]]) -> float:
+    shares = (figures.client_share for sides in results.values() for figures in sides.values())
+    return max((share for share in shares if share is not None), default=0.0)
+
+
 def notes(
-    arguments: argparse.Namespace, driver: Driver, findings: dict[str, Counter[str]]
+    arguments: argparse.Namespace,
+    driver: Driver,
+    results: dict[str, dict[str, Figures]],
+    findings: dict[str, Counter[str]],
 ) -> list[str]:
     found = [
         f"{name} log: {count:,} x {escape(finding)}{EXPLAINED.get(finding, '')}"
@@ -269,7 +277,9 @@ def notes(
         for finding, count in counted.most_common()
     ]
     warmup = f"a {arguments.warmup} s warm-up of each" if arguments.warmup else "no warm-up"
-    client = [] if driver.wrk else [FALLBACK_CAVEAT]
+    client = [FALLBACK_CAVEAT]
+    if driver.wrk:
+        client = [f"wrk's own CPU: at most {busiest(results):.0%} of one core in a run"]
     return [
         f"load: {driver.name(arguments.seconds)}; rounds: {arguments.rounds}, project and "
         f"reference alternating, after {warmup}",

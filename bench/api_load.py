@@ -8,9 +8,10 @@ import asyncio
 import contextlib
 import json
 import random
+import resource
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -47,10 +48,18 @@ class Run:
     failed: int = 0
     sample: str = ""  # one failed answer, to show
     cpu_seconds: float = 0.0  # the server's, during the run
+    client_cpu_seconds: float | None = None  # wrk's own; None: not known
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def client_share(self) -> float | None:
+        """The share of one core the load generator used, when known."""
+        if self.client_cpu_seconds is None or not self.seconds:
+            return None
+        return self.client_cpu_seconds / self.seconds
 
     @property
     def cpu_ms_each(self) -> float:
@@ -77,6 +86,13 @@ def parse_wrk(output: str) -> Run:
         failed=figures["failed"] + errors,
         sample=sample or (f"{errors} socket errors or timeouts" if errors else ""),
     )
+
+
+def children_cpu_seconds() -> float:
+    """CPU time of this process's children that have ended: while a load runs, wrk's alone
+    (the servers end after the last run)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 @dataclass
@@ -116,6 +132,7 @@ class Driver:
             nonce,
             load.expect,
         ]
+        children_before = children_cpu_seconds()
         process = await asyncio.create_subprocess_exec(
             *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
@@ -128,7 +145,8 @@ class Driver:
                 await process.wait()
         if process.returncode:
             raise SystemExit(f"wrk failed ({process.returncode}): {errors.decode()[-500:]}")
-        return parse_wrk(output.decode())
+        run = parse_wrk(output.decode())
+        return replace(run, client_cpu_seconds=children_cpu_seconds() - children_before)
 
     async def _httpx(self, base: str, load: Load, nonce: str, seconds: int) -> Run:
         latencies: list[float] = []

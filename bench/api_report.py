@@ -40,9 +40,11 @@ class Figures:
     requests: int  # all runs together
     failed: int
     sample: str
+    client_share: float | None  # the most of one core the load generator used in a run
 
     @classmethod
     def of(cls, runs: list[Run]) -> Figures:
+        shares = [share for share in (run.client_share for run in runs) if share is not None]
         return cls(
             per_second=statistics.median(run.per_second for run in runs),
             p50_ms=statistics.median(run.p50_ms for run in runs),
@@ -51,6 +53,7 @@ class Figures:
             requests=sum(run.requests for run in runs),
             failed=sum(run.failed for run in runs),
             sample=next((run.sample for run in runs if run.sample), ""),
+            client_share=max(shares, default=None),
         )
 
 

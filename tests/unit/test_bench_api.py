@@ -41,6 +41,15 @@ def test_figures_are_the_medians_of_the_runs_and_the_sum_of_their_failures() -> 
     assert (figures.p50_ms, figures.p99_ms) == (20, 70)
     assert figures.cpu_ms_each == 2.0  # 0.4 s over 200 requests
     assert (figures.requests, figures.failed, figures.sample) == (600, 1, "500 oops")
+    assert figures.client_share is None  # the fallback client's own CPU is not known
+
+
+def test_the_load_generators_share_is_its_busiest_run() -> None:
+    runs = [
+        Run(requests=1, seconds=10.0, p50_ms=1, p99_ms=1, client_cpu_seconds=1.0),
+        Run(requests=1, seconds=10.0, p50_ms=1, p99_ms=1, client_cpu_seconds=3.0),
+    ]
+    assert Figures.of(runs).client_share == 0.3
 
 
 @pytest.mark.parametrize(
