@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONTRACT := ../shared/api/check_contract.py
 
-.PHONY: run test install dev migrate schema lint format bench bench-bulk bench-analytics clean
+.PHONY: run test install dev migrate schema lint format bench bench-fanout bench-bulk bench-analytics clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,15 @@ format: dev
 schema: dev
 	$(BIN)/python -m api.export_schema
 
-# Subscription fan-out figures (see the README's Performance section).
+# The API against a plain Starlette + asyncpg reference, and one change fanned out to 2,000
+# subscribers of one customer (issue 13). Drops and creates the database; uses wrk when
+# installed (apt-get install wrk). See the README's Performance section.
+BENCH_API_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1/bench_api
 bench: dev
+	$(BIN)/python bench/api_bench.py --database-url $(BENCH_API_DATABASE_URL)
+
+# Subscription fan-out under a steady stream of earns, across many customers.
+bench-fanout: dev
 	$(BIN)/python bench/fanout.py
 
 # 100,000 customers in one bulk award, on PostgreSQL (a database the benchmark may fill).

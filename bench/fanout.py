@@ -19,20 +19,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
+from processes import free_port, graphql, rss_bytes, start_server, stop, wait_healthy
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
@@ -61,61 +59,25 @@ class Tally:
     last_at: float = 0.0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def start_server(database_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "LOYALTY_AUTH_SECRET"}
-    env |= {
-        "LOYALTY_DATABASE_URL": database_url,
-        "LOYALTY_LOG_LEVEL": "WARNING",
-        "LOYALTY_RATE_LIMIT": "1000000/minute",
-        "LOYALTY_ANONYMOUS_RATE_LIMIT": "1000000/minute",
-    }
-    subprocess.run([sys.executable, "-m", "api.cli", "migrate"], env=env, check=True)
-    return subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env
-    )
-
-
-async def wait_healthy(base: str) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(200):
-            try:
-                if (await http.get("/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.1)
-    raise SystemExit("the server did not start")
-
-
-async def graphql(http: httpx.AsyncClient, query: str, variables: dict[str, Any]) -> Any:
-    response = await http.post("/graphql", json={"query": query, "variables": variables})
-    body = response.json()
-    if "errors" in body:
-        raise SystemExit(f"GraphQL error: {body['errors']}")
-    return body["data"]
-
-
-async def enroll_customers(http: httpx.AsyncClient, count: int) -> list[str]:
+async def enroll_customers(
+    http: httpx.AsyncClient,
+    count: int,
+    enrolled: Callable[[], None] = lambda: None,
+    at_once: int = 8,
+) -> list[str]:
+    """Store B1 and `count` customers, enrolled a few at a time; their ids in order."""
     await graphql(
         http, 'mutation { createStore(input: {id: "B1", name: "Bench"}) { store { id } } }', {}
     )
-    ids = []
-    for n in range(count):
-        data = await graphql(http, ENROLL, {"e": f"bench{n}@example.com"})
-        ids.append(data["enrollCustomer"]["customer"]["id"])
+    ids: list[str] = []
+    for start in range(0, count, at_once):
+        batch = range(start, min(count, start + at_once))
+        answers = await asyncio.gather(
+            *(graphql(http, ENROLL, {"e": f"bench{n}@example.com"}) for n in batch)
+        )
+        ids.extend(data["enrollCustomer"]["customer"]["id"] for data in answers)
+        for _ in batch:
+            enrolled()
     return ids
 
 
@@ -194,6 +156,47 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
+@dataclass
+class Subscribed:
+    """Subscriptions open, each with its snapshot received: their connections, how long
+    opening them took, and the server's resident memory before and after."""
+
+    sockets: list[ClientConnection]
+    seconds: float
+    memory: tuple[int, int]
+
+    async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+
+
+async def subscribe(  # noqa: PLR0917  (the one place these meet)
+    url: str,
+    token: str,
+    watched: list[str],
+    per_connection: int,
+    tally: Tally,
+    server_pid: int,
+    opened: Callable[[int], None] = lambda _: None,
+) -> Subscribed:
+    """One subscription per entry of `watched` (a customer id), `per_connection` on each
+    connection; the server's memory is read again a second after the last snapshot."""
+    memory_before = rss_bytes(server_pid)
+    readies: list[asyncio.Event] = []
+    sockets: list[ClientConnection] = []
+    started = time.monotonic()
+    for start in range(0, len(watched), per_connection):
+        ready = asyncio.Event()
+        readies.append(ready)
+        chunk = watched[start : start + per_connection]
+        sockets.append(await open_connection(url, token, chunk, tally, ready))
+        opened(len(chunk))
+    await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 300)
+    seconds = time.monotonic() - started
+    await asyncio.sleep(1)
+    return Subscribed(sockets, seconds, (memory_before, rss_bytes(server_pid)))
+
+
 async def run(arguments: argparse.Namespace) -> None:
     port = free_port()
     base, ws_url = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql"
@@ -209,38 +212,26 @@ async def run(arguments: argparse.Namespace) -> None:
     )
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        await wait_healthy(base)
+        await wait_healthy(base, server)
         async with httpx.AsyncClient(
             base_url=base, headers=headers, timeout=30, limits=httpx.Limits(max_connections=50)
         ) as http:
             customers = await enroll_customers(http, arguments.customers)
-            memory_before = rss_bytes(server.pid)
-            tally, readies, sockets = Tally(), [], []
-            per = arguments.per_connection
             watched = [customers[n % len(customers)] for n in range(arguments.subscribers)]
-            opened = time.monotonic()
-            for start in range(0, len(watched), per):
-                ready = asyncio.Event()
-                readies.append(ready)
-                sockets.append(
-                    await open_connection(ws_url, token, watched[start : start + per], tally, ready)
-                )
-            await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 300)
-            open_seconds = time.monotonic() - opened
-            await asyncio.sleep(1)
-            memory_after = rss_bytes(server.pid)
+            tally = Tally()
+            subscribed = await subscribe(
+                ws_url, token, watched, arguments.per_connection, tally, server.pid
+            )
             subscribers_of: defaultdict[str, int] = defaultdict(int)
             for customer in watched:
                 subscribers_of[customer] += 1
             earned = await drive_earns(http, customers, arguments.rate, arguments.duration)
             await asyncio.sleep(3)
-            for ws in sockets:
-                await ws.close()
+            await subscribed.close()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop(server)
     expected = sum(subscribers_of[customer] for customer in earned)
-    report(arguments, tally, len(earned), expected, open_seconds, (memory_before, memory_after))
+    report(arguments, tally, len(earned), expected, subscribed.seconds, subscribed.memory)
 
 
 def report(  # noqa: PLR0917  (a flat list of figures to print)
