@@ -100,10 +100,6 @@ class TokenIssuer:
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
-    def principal(self, authorization: str | None) -> Principal:
-        """The caller named by an `Authorization: Bearer <token>` value."""
-        return self.verify(bearer_token(authorization))
-
     def verify(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_LENGTH:
             raise AuthenticationFailed("invalid token")

@@ -71,15 +71,14 @@ class PercentileReader:
         """The percentiles of the ages of the points spent in the range, of every reward
         and of all of them, read once in a task of the report's group: the totals and the
         velocity table, running at once, wait for the same read."""
-        self.ages = group.create_task(
-            self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
-        )
+        self.ages = group.create_task(self._read_range_ages())
         return self.ages
 
     async def range_ages(self) -> dict[str, Percentiles]:
-        if self.ages is None:
-            return await self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
-        return await self.ages
+        return await (self.ages if self.ages is not None else self._read_range_ages())
+
+    async def _read_range_ages(self) -> dict[str, Percentiles]:
+        return await self._of_values(self.context.asked.days, Metric.REDEMPTION_DAYS, None)
 
     def kept(self, period: Period, metric: Metric, key: str) -> Percentiles:
         """A whole period's kept percentiles of one scope."""
