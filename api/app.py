@@ -96,11 +96,18 @@ def _give_back_to_the_collector() -> None:
 
 
 def _workers(services: Services) -> list[Worker]:
-    """The workers, when this process runs jobs (the broker's listener runs always)."""
+    """The outbox's marker, and the workers when this process runs jobs (the broker's
+    listener runs always)."""
     settings = services.settings
     if not settings.run_jobs:
-        return []
-    workers: list[Worker] = [services.worker, services.relay, services.rollups, services.snapshots]
+        return [services.marker]
+    workers: list[Worker] = [
+        services.marker,
+        services.worker,
+        services.relay,
+        services.rollups,
+        services.snapshots,
+    ]
     if settings.points_expiry != "never":
         workers.append(services.expiry)
     if settings.reconcile_interval_seconds:

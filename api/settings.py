@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         default=2.0, gt=0, description="Age at which the relay publishes an unpublished change"
     )
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_mark_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often each process marks, in one statement, the changes it "
+        "published (keep it well under the grace period, or the relay publishes them again)",
+    )
     run_jobs: bool = Field(
         default=True, description="Run the background job worker in this process"
     )
@@ -161,7 +167,18 @@ class Settings(BaseSettings):
         description="A balance change unpublished for longer fails the reconciliation",
     )
     log_level: str = "INFO"
-    database_pool_size: int = Field(default=10, ge=1)
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="Connections each process keeps open to PostgreSQL, reused request after "
+        "request",
+    )
+    database_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description="Connections opened past the pool at a peak and closed when handed back "
+        "(each costs a connection set-up; 0: a request waits for a pooled one instead)",
+    )
 
     @model_validator(mode="after")
     def refuse_insecure_production(self) -> Self:

@@ -43,6 +43,8 @@ class Database:
             self.write_lock = asyncio.Lock()
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        # Outbox rows this process published and has yet to mark (persistence/outbox.py).
+        self.published_outbox_ids: list[int] = []
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:

@@ -1,10 +1,13 @@
 """The outbox: every committed balance change is published, even if its process dies.
 
 A change's outbox row is written in the transaction of its journal entry. The
-process that committed it publishes at once and marks the row; a relay in
-every process publishes rows left unmarked for longer than a grace period
-(their process died, or the broker was down) and prunes old marked rows.
-Subscribers drop what they have seen already, so publishing twice is harmless.
+process that committed it publishes at once and notes the row as published
+(`Database.published_outbox_ids`); every process marks what it noted in one
+statement a batch, a fraction of a second later (`flush_published`), not in a
+transaction of its own per change. A relay publishes rows left unmarked for longer
+than a grace period (their process died before marking them, or the broker was down)
+and prunes old marked rows. Subscribers drop what they have seen already, so
+publishing twice is harmless.
 """
 
 from __future__ import annotations
@@ -32,10 +35,21 @@ async def add(session: AsyncSession, events: Sequence[BalanceChanged], now: date
     return list(ids)
 
 
-async def mark_published(database: Database, outbox_ids: Sequence[int], now: datetime) -> None:
-    async with database.writing() as session:
-        await _mark(session, outbox_ids, now)
-        await session.commit()
+def note_published(database: Database, outbox_ids: Sequence[int]) -> None:
+    """Rows this process has published, to be marked with the next batch."""
+    database.published_outbox_ids.extend(outbox_ids)
+
+
+async def flush_published(database: Database, now: datetime) -> int:
+    """Mark every row noted as published since the last flush, in one statement. Should it
+    fail, the rows stay unmarked and the relay publishes them again: harmless."""
+    outbox_ids = database.published_outbox_ids[:]
+    del database.published_outbox_ids[: len(outbox_ids)]
+    if outbox_ids:
+        async with database.writing() as session:
+            await _mark(session, outbox_ids, now)
+            await session.commit()
+    return len(outbox_ids)
 
 
 async def _mark(session: AsyncSession, outbox_ids: Sequence[int], now: datetime) -> None:

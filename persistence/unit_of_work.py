@@ -109,8 +109,7 @@ class SqlAlchemyUnitOfWork:
         # outbox relay publishes it later.
         try:
             await self._publisher.publish(self._events)
-            if self._outbox_ids:
-                await outbox.mark_published(self._database, self._outbox_ids, datetime.now(UTC))
+            outbox.note_published(self._database, self._outbox_ids)
         except Exception as error:
             # A broker outage fails every publish: one line each, not a traceback each.
             logger.warning(

@@ -15,6 +15,30 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass
+class OutboxMarker(Worker):
+    """Marks, a batch at a time, the outbox rows this process published (every process
+    runs one, jobs or not); what is noted when it stops is marked before it returns."""
+
+    interval_seconds: float
+
+    async def run(self) -> None:
+        while self.running:
+            await self.pause(self.interval_seconds)
+            await self.mark_once()
+
+    async def mark_once(self) -> int:
+        try:
+            return await outbox.flush_published(self.database, self.clock())
+        except Exception as error:
+            logger.warning(
+                "marking published outbox rows failed (%s: %s); the relay will publish them again",
+                type(error).__name__,
+                error,
+            )
+            return 0
+
+
+@dataclass
 class OutboxRelay(Worker):
     grace: timedelta
     poll_seconds: float

@@ -19,7 +19,7 @@ from subscriptions.broker import InProcessBroker
 from subscriptions.channels import customer_topic
 from subscriptions.hub import Hub
 from tests.use_cases import earning, enrolled, open_store, uow
-from workers.outbox import OutboxRelay
+from workers.outbox import OutboxMarker, OutboxRelay
 
 
 class DeadBroker:
@@ -46,10 +46,38 @@ def relay(database: Database, hub: Hub, grace: timedelta) -> OutboxRelay:
     return OutboxRelay(database, InProcessBroker(hub), utc_now, grace=grace, poll_seconds=0.1)
 
 
-async def test_a_published_change_is_marked_in_the_outbox(database: Database) -> None:
+def marker(database: Database) -> OutboxMarker:
+    return OutboxMarker(database, InProcessBroker(Hub()), utc_now, interval_seconds=0.05)
+
+
+async def test_a_published_change_is_marked_with_the_next_batch(database: Database) -> None:
+    customer_id = await committed_earn(database, InProcessBroker(Hub()))
+    await points.earn_points(uow(database), earning(customer_id, "k2"), Terms())
+
+    assert len(await unpublished(database)) == 2
+    assert await marker(database).mark_once() == 2
+    assert await unpublished(database) == []
+    assert await marker(database).mark_once() == 0
+
+
+async def test_the_marker_marks_what_is_left_when_it_stops(database: Database) -> None:
     await committed_earn(database, InProcessBroker(Hub()))
+    stopping = marker(database)
+    stopping.interval_seconds = 3600
+    running = asyncio.create_task(stopping.run())
+    await asyncio.sleep(0)
+
+    stopping.stop()
+    await asyncio.wait_for(running, timeout=5)
 
     assert await unpublished(database) == []
+
+
+async def test_a_change_not_published_is_not_marked(database: Database) -> None:
+    await committed_earn(database, DeadBroker())
+
+    assert await marker(database).mark_once() == 0
+    assert len(await unpublished(database)) == 1
 
 
 async def test_the_relay_publishes_a_change_its_process_never_did(database: Database) -> None:
