@@ -4,9 +4,11 @@ takes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,8 @@ from domain.errors import DuplicateCustomer
 from persistence.analytics.inbox import Counted, enqueue
 from persistence.base import table_of
 from persistence.models import CustomerRow
+from persistence.periods import CLOSED_UNTIL
+from persistence.programme_cache import PROGRAMME_TOKEN, ReadUnderLock
 from persistence.records import columns_of, record_of
 
 IDENTIFIER_FIELDS = {
@@ -26,11 +30,26 @@ IDENTIFIER_FIELDS = {
 }
 ACCOUNT_VALUES = ("balance", "balance_version", "lifetime_earned", "points_owed", "journal_head")
 ACCOUNT_COLUMNS = (CustomerRow.id, *(getattr(CustomerRow, name) for name in ACCOUNT_VALUES))
+# A movement's one read before it writes: its customer, locked, and beside it, read under
+# that lock, the programme's token (persistence/programme_cache.py) and how the books stand
+# (persistence/periods.py).
+LOCKED_CUSTOMER = (
+    select(
+        table_of(CustomerRow),
+        PROGRAMME_TOKEN.scalar_subquery().label("programme_token"),
+        CLOSED_UNTIL.scalar_subquery().label("books_closed_until"),
+    )
+    .where(CustomerRow.id == bindparam("customer_id"))
+    .with_for_update(of=table_of(CustomerRow))
+)
 
 
 class SqlAlchemyCustomerRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, seen: ReadUnderLock | None = None) -> None:
         self.session = session
+        self._seen = seen or ReadUnderLock()
+        # Customers locked by lock_account, as this unit of work has left them.
+        self._locked: dict[str, Customer] = {}
 
     async def add(self, customer: Customer) -> None:
         for column, value in customer.identifiers.given().items():
@@ -46,8 +65,20 @@ class SqlAlchemyCustomerRepository:
         await enqueue(self.session, Counted.ENROLMENT, [customer.id])
 
     async def lock_account(self, customer_id: str) -> Account | None:
-        accounts = await self.lock_accounts([customer_id])
-        return accounts.get(customer_id)
+        found = await self.session.execute(LOCKED_CUSTOMER, {"customer_id": customer_id})
+        row = found.first()
+        if row is None:
+            return None
+        self._seen.token = (row.programme_token,)
+        self._seen.closed_until = (row.books_closed_until,)
+        customer = customer_of(row)
+        self._locked[customer_id] = customer
+        return customer.account
+
+    def as_saved(self, customer_id: str) -> Customer | None:
+        """A customer lock_account locked, with the account as this unit of work saved it:
+        what the change's answer shows, without reading it again."""
+        return self._locked.get(customer_id)
 
     async def lock_accounts(
         self, customer_ids: Sequence[str], *, skip_locked: bool = False
@@ -83,6 +114,10 @@ class SqlAlchemyCustomerRepository:
             .values({column: bindparam(f"new_{column}") for column in ACCOUNT_VALUES})
         )
         await self.session.execute(statement, [_account_values(a) for a in accounts])
+        for account in accounts:
+            locked = self._locked.get(account.customer_id)
+            if locked is not None:
+                self._locked[account.customer_id] = replace(locked, account=account)
 
 
 def _account_values(account: Account) -> dict[str, Any]:
@@ -104,6 +139,6 @@ def _customer_row(customer: Customer) -> CustomerRow:
     )
 
 
-def customer_of(row: CustomerRow) -> Customer:
+def customer_of(row: CustomerRow | Row[Any]) -> Customer:
     account = record_of(Account, row, customer_id=row.id)
     return record_of(Customer, row, identifiers=record_of(Identifiers, row), account=account)

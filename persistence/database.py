@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from persistence.programme_cache import ProgrammeCache
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
@@ -45,6 +47,7 @@ class Database:
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         # Outbox rows this process published and has yet to mark (persistence/outbox.py).
         self.published_outbox_ids: list[int] = []
+        self.programme_cache = ProgrammeCache()
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:

@@ -18,15 +18,17 @@ from persistence.analytics.inbox import Counted
 from persistence.base import table_of
 from persistence.models import JournalEntryRow, JournalLineRow
 from persistence.periods import closed_until
+from persistence.programme_cache import ReadUnderLock
 from persistence.records import actor_columns, actor_of, columns_of, record_of, values_of
 
 
 class SqlAlchemyJournalRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, seen: ReadUnderLock | None = None) -> None:
         self.session = session
-        # How the books stand, read once per unit of work: it is read under the accounts'
-        # locks, which a close waits for, so it cannot change before this one commits.
-        self._closed: tuple[datetime | None] | None = None
+        # How the books stand, read once per unit of work (by the customer's lock statement,
+        # or here): it is read under the accounts' locks, which a close waits for, so it
+        # cannot change before this one commits.
+        self._seen = seen or ReadUnderLock()
 
     async def add(self, entry: JournalEntry) -> PostedEntry:
         return (await self.add_many([entry]))[0]
@@ -58,9 +60,9 @@ class SqlAlchemyJournalRepository:
         return posted
 
     async def _closed_until(self) -> datetime | None:
-        if self._closed is None:
-            self._closed = (await closed_until(self.session),)
-        return self._closed[0]
+        if self._seen.closed_until is None:
+            self._seen.closed_until = (await closed_until(self.session),)
+        return self._seen.closed_until[0]
 
     async def get(self, entry_id: int) -> PostedEntry | None:
         found = await posted_entries(

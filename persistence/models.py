@@ -178,6 +178,18 @@ class PeriodChangeRow(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ProgrammeVersionRow(Base):
+    """One row: a token that triggers on the stores and the earning rules replace with a
+    random one whenever either changes, so each process can tell in a transaction whether
+    its cache of them still holds (persistence/programme_cache.py). Random, not counted: a
+    change rolled back leaves a token no committed state ever has."""
+
+    __tablename__ = "programme_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
 class LedgerSnapshotRow(Base):
     """Each account's balance (customers' and points owed summed) from the movements that
     happened before `at`, a moment before which nothing can be recorded any more."""

@@ -43,10 +43,13 @@ class SqlAlchemyPeriodRepository:
         return [_change_of(row) for row in rows]
 
 
+# Before when nothing may be recorded: the last change's (none: nothing is closed).
+CLOSED_UNTIL = select(PeriodChangeRow.closed_until).order_by(PeriodChangeRow.id.desc()).limit(1)
+
+
 async def closed_until(session: AsyncSession) -> datetime | None:
     """Before when nothing may be recorded (None: nothing is closed)."""
-    query = select(PeriodChangeRow.closed_until).order_by(PeriodChangeRow.id.desc()).limit(1)
-    found: datetime | None = await session.scalar(query)
+    found: datetime | None = await session.scalar(CLOSED_UNTIL)
     return found
 
 

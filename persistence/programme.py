@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,9 @@ from domain.rules import EarningRule, RuleKind, Schedule, clock_text
 from persistence.base import table_of
 from persistence.models import EarnContributionRow, EarningRuleRow, RewardRow
 from persistence.records import actor_columns, columns_of, joined, record_of, split
+
+if TYPE_CHECKING:  # it reads rules with rule_of, defined here
+    from persistence.programme_cache import ProgrammeInTransaction
 
 
 def _time(text: str | None) -> time | None:
@@ -57,8 +60,9 @@ def _rule_values(rule: EarningRule, saved_at: datetime, actor: Actor | None) -> 
 
 
 class SqlAlchemyRuleRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, programme: ProgrammeInTransaction) -> None:
         self.session = session
+        self._programme = programme
 
     async def current(self) -> Sequence[EarningRule]:
         rows = await self.session.execute(
@@ -68,22 +72,9 @@ class SqlAlchemyRuleRepository:
 
     async def as_of(self, at: datetime) -> Sequence[EarningRule]:
         """The version of every rule that was current at `at`: a sale dated back by an
-        offline till earns by the rules of its time."""
-        latest = (
-            select(EarningRuleRow.id, func.max(EarningRuleRow.version).label("version"))
-            .where(EarningRuleRow.created_at <= at)
-            .group_by(EarningRuleRow.id)
-            .subquery()
-        )
-        rows = await self.session.execute(
-            select(EarningRuleRow)
-            .join(
-                latest,
-                and_(EarningRuleRow.id == latest.c.id, EarningRuleRow.version == latest.c.version),
-            )
-            .order_by(EarningRuleRow.id)
-        )
-        return [rule_of(row) for row in rows.scalars()]
+        offline till earns by the rules of its time. From the process's cache of the
+        programme, checked in this transaction."""
+        return (await self._programme.programme()).rules_as_of(at)
 
     async def lock_current(self, rule_id: str) -> EarningRule | None:
         query = (

@@ -10,16 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.errors import DuplicateStore
 from domain.stores import Store
 from persistence.models import StoreRow
-from persistence.records import record_of
+from persistence.programme_cache import ProgrammeInTransaction
 
 
 class SqlAlchemyStoreRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, programme: ProgrammeInTransaction) -> None:
         self.session = session
+        self._programme = programme
 
     async def get(self, store_id: str) -> Store | None:
-        row = await self.session.get(StoreRow, store_id)
-        return None if row is None else record_of(Store, row)
+        """From the process's cache of the programme, checked in this transaction."""
+        return (await self._programme.programme()).stores.get(store_id)
 
     async def add(self, store: Store) -> None:
         if await self.session.get(StoreRow, store.id) is not None:

@@ -23,6 +23,7 @@ from persistence.journal import SqlAlchemyJournalRepository
 from persistence.periods import SqlAlchemyPeriodRepository
 from persistence.points import SqlAlchemyRedemptionRepository, SqlAlchemySaleRepository
 from persistence.programme import SqlAlchemyRewardRepository, SqlAlchemyRuleRepository
+from persistence.programme_cache import ProgrammeInTransaction, ReadUnderLock
 from persistence.stores import SqlAlchemyStoreRepository
 from persistence.valuation import SqlAlchemyValuationRepository
 
@@ -54,12 +55,14 @@ class SqlAlchemyUnitOfWork:
         return self
 
     def _attach_repositories(self, session: AsyncSession) -> None:
-        self.stores = SqlAlchemyStoreRepository(session)
-        self.customers = SqlAlchemyCustomerRepository(session)
-        self.rules = SqlAlchemyRuleRepository(session)
+        seen = ReadUnderLock()
+        programme = ProgrammeInTransaction(session, self._database.programme_cache, seen)
+        self.stores = SqlAlchemyStoreRepository(session, programme)
+        self.customers = SqlAlchemyCustomerRepository(session, seen)
+        self.rules = SqlAlchemyRuleRepository(session, programme)
         self.rewards = SqlAlchemyRewardRepository(session)
         self.redemptions = SqlAlchemyRedemptionRepository(session)
-        self.journal = SqlAlchemyJournalRepository(session)
+        self.journal = SqlAlchemyJournalRepository(session, seen)
         self.sales = SqlAlchemySaleRepository(session)
         self.idempotency = SqlAlchemyIdempotencyRepository(session)
         self.bulk_awards = SqlAlchemyBulkAwardRepository(session)

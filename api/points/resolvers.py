@@ -52,42 +52,40 @@ def asked_in_store(info: Info, input: StoreInput[CommandT_co]) -> CommandT_co:
 class PointsMutations:
     @mutation("Award points for a sale, computed by the earning rules from its lines.")
     async def earn_points(self, info: Info, input: EarnPointsInput) -> PointsPayload:
-        command = asked_in_store(info, input)
-        return PointsPayload.of(
-            await points.earn_points(info.context.uow(), command, info.context.terms())
-        )
+        command, uow = asked_in_store(info, input), info.context.uow()
+        moved = await points.earn_points(uow, command, info.context.terms())
+        return PointsPayload.of(moved, uow.customers.as_saved(command.customer_id))
 
     @mutation("Spend points, on a catalog reward or as a number of points.")
     async def redeem_points(self, info: Info, input: RedeemPointsInput) -> PointsPayload:
-        command = asked_in_store(info, input)
-        return PointsPayload.of(
-            await points.redeem_points(info.context.uow(), command, info.context.terms())
-        )
+        command, uow = asked_in_store(info, input), info.context.uow()
+        moved = await points.redeem_points(uow, command, info.context.terms())
+        return PointsPayload.of(moved, uow.customers.as_saved(command.customer_id))
 
     @mutation(
         "A completed sale, in one call: spend a reward or points on it and earn on it, in one "
         "transaction under one idempotency key."
     )
     async def checkout(self, info: Info, input: CheckoutInput) -> CheckoutPayload:
-        command = asked_in_store(info, input)
-        return CheckoutPayload.of(
-            await points.checkout(info.context.uow(), command, info.context.terms())
-        )
+        command, uow = asked_in_store(info, input), info.context.uow()
+        checked_out = await points.checkout(uow, command, info.context.terms())
+        return CheckoutPayload.of(checked_out, uow.customers.as_saved(command.customer_id))
 
     @mutation(
         "Refund a sale in full or by lines: takes back the points the returned part earned "
         "and gives back points spent on it, as one REVERSAL."
     )
     async def refund_sale(self, info: Info, input: RefundSaleInput) -> RefundPayload:
-        command = asked_in_store(info, input)
-        return RefundPayload.of(
-            await points.refund_sale(info.context.uow(), command, info.context.terms())
-        )
+        command, uow = asked_in_store(info, input), info.context.uow()
+        refunded = await points.refund_sale(uow, command, info.context.terms())
+        customer_id = refunded.reversal.entry.customer_id
+        return RefundPayload.of(refunded, uow.customers.as_saved(customer_id))
 
     @mutation("Add or remove points by hand, with a reason. Managers, in their stores.")
     async def adjust_points(self, info: Info, input: AdjustPointsInput) -> PointsPayload:
-        command = asked_in_store(info, input)
-        return PointsPayload.of(await points.adjust_points(info.context.uow(), command))
+        command, uow = asked_in_store(info, input), info.context.uow()
+        moved = await points.adjust_points(uow, command)
+        return PointsPayload.of(moved, uow.customers.as_saved(command.customer_id))
 
 
 @strawberry.type

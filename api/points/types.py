@@ -14,6 +14,7 @@ from api.points.breakdown import PointsBreakdown
 from api.points.transactions import PointsTransaction
 from api.programme.rewards import Reward
 from api.scalars import DecimalText, money
+from domain.customers import Customer as DomainCustomer
 from domain.points import SaleBreakdown
 from domain.rewards import Redemption as DomainRedemption
 from domain.rewards import RedemptionKind
@@ -50,12 +51,16 @@ class Redemption:
 
 @strawberry.type
 class ChangedCustomer:
-    """A payload whose customer is read as it stands once the change committed."""
+    """A payload whose customer is as the change left it: as its transaction saved it, or,
+    for a retry answered from its key, read as it stands."""
 
     customer_id: strawberry.Private[str | None] = None
+    as_saved: strawberry.Private[DomainCustomer | None] = None
 
     @strawberry.field(description="The customer as it stands after the change.")
     async def customer(self, info: Info) -> Customer | None:
+        if self.as_saved is not None:
+            return Customer.of(self.as_saved)
         if self.customer_id is None:
             return None
         customer = await info.context.loaders.customers.load(self.customer_id)
@@ -71,11 +76,12 @@ class PointsPayload(ChangedCustomer):
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
-    def of(cls, moved: PointsMoved) -> PointsPayload:
+    def of(cls, moved: PointsMoved, as_saved: DomainCustomer | None = None) -> PointsPayload:
         return cls(
             transaction=PointsTransaction.of(moved.posted),
             redemption=Redemption.of(moved.redemption),
             customer_id=moved.posted.entry.customer_id,
+            as_saved=as_saved,
         )
 
 
@@ -94,7 +100,7 @@ class CheckoutPayload(ChangedCustomer):
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
-    def of(cls, checked_out: CheckedOut) -> CheckoutPayload:
+    def of(cls, checked_out: CheckedOut, as_saved: DomainCustomer | None = None) -> CheckoutPayload:
         redeemed = checked_out.redeemed
         return cls(
             earned=PointsTransaction.of(checked_out.earned),
@@ -102,6 +108,7 @@ class CheckoutPayload(ChangedCustomer):
             redemption=Redemption.of(checked_out.redemption),
             amount_due=money(checked_out.amount_due),
             customer_id=checked_out.earned.entry.customer_id,
+            as_saved=as_saved,
         )
 
 
@@ -126,7 +133,7 @@ class RefundPayload(ChangedCustomer):
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
-    def of(cls, refunded: Refunded) -> RefundPayload:
+    def of(cls, refunded: Refunded, as_saved: DomainCustomer | None = None) -> RefundPayload:
         posted, outcome = refunded.reversal, refunded.refund.outcome
         return cls(
             transaction=PointsTransaction.of(posted),
@@ -135,6 +142,7 @@ class RefundPayload(ChangedCustomer):
             points_owed=refunded.refund.points_owed,
             amount_refunded=money(outcome.amount_refunded),
             customer_id=posted.entry.customer_id,
+            as_saved=as_saved,
         )
 
 

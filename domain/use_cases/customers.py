@@ -31,22 +31,23 @@ async def enroll_customer(uow: UnitOfWork, cmd: EnrollCustomer) -> Customer:
 
 
 async def find_customer(uow: UnitOfWork, customer_id: str) -> Customer:
-    return _known(customer_id, await uow.customers.get(customer_id))
+    return known_customer(customer_id, await uow.customers.get(customer_id))
 
 
 async def lock_account(uow: UnitOfWork, customer_id: str) -> Account:
     """The customer's account, locked against other writers until the unit of work ends."""
-    return _known(customer_id, await uow.customers.lock_account(customer_id))
+    return known_customer(customer_id, await uow.customers.lock_account(customer_id))
 
 
 async def current_account(uow: UnitOfWork, customer_id: str | None) -> Account | None:
     """The account as it stands, unlocked, when a customer is named."""
     if customer_id is None:
         return None
-    return _known(customer_id, await uow.customers.account(customer_id))
+    return known_customer(customer_id, await uow.customers.account(customer_id))
 
 
-def _known(customer_id: str, found: FoundT | None) -> FoundT:
+def known_customer(customer_id: str, found: FoundT | None) -> FoundT:
+    """What was found of the customer; CustomerNotFound when nothing was."""
     if found is None:
         raise CustomerNotFound(f"no customer {customer_id}", ("input", "customerId"))
     return found

@@ -20,7 +20,7 @@ from domain.idempotency import StoredOutcome
 from domain.ledger import JournalEntry, PostedEntry
 from domain.points import MovementCommand
 from domain.ports import UnitOfWork
-from domain.use_cases.customers import lock_account
+from domain.use_cases.customers import known_customer
 from domain.use_cases.stores import require_store
 
 
@@ -28,19 +28,32 @@ async def open_movement(
     uow: UnitOfWork, cmd: MovementCommand, customer_id: str
 ) -> Account | PostedEntry:
     """In the movement's unit of work: the customer's locked account for a new request, or
-    the entry a retry's key produced the first time."""
-    replayed = await claim_movement(uow, cmd)
-    return replayed if replayed is not None else await lock_account(uow, customer_id)
+    the entry a retry's key produced the first time. The store is checked after the lock
+    statement, which reads the programme's version beside the customer: the store comes
+    from the cache it validates (an unknown store is still refused before an unknown
+    customer)."""
+    replayed = await _claimed(uow, cmd)
+    if replayed is not None:
+        return replayed
+    account = await uow.customers.lock_account(customer_id)
+    await require_store(uow, cmd.store_id)
+    return known_customer(customer_id, account)
 
 
 async def claim_movement(uow: UnitOfWork, cmd: MovementCommand) -> PostedEntry | None:
     """Claim the request's key and check its store; a retry gets the entry the key produced
     (None: a new request, whose customer is locked next)."""
+    replayed = await _claimed(uow, cmd)
+    if replayed is None:
+        await require_store(uow, cmd.store_id)
+    return replayed
+
+
+async def _claimed(uow: UnitOfWork, cmd: MovementCommand) -> PostedEntry | None:
     previous = await uow.idempotency.claim(cmd.idempotency_key, cmd.fingerprint())
-    if previous is not None:
-        return await _first_answer(uow, previous, cmd.fingerprint())
-    await require_store(uow, cmd.store_id)
-    return None
+    if previous is None:
+        return None
+    return await _first_answer(uow, previous, cmd.fingerprint())
 
 
 async def _first_answer(uow: UnitOfWork, previous: StoredOutcome, fingerprint: str) -> PostedEntry:
