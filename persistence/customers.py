@@ -44,6 +44,13 @@ LOCKED_CUSTOMER = (
 )
 
 
+SAVE_ACCOUNTS = (
+    update(table_of(CustomerRow))
+    .where(table_of(CustomerRow).c.id == bindparam("key_id"))
+    .values({column: bindparam(f"new_{column}") for column in ACCOUNT_VALUES})
+)
+
+
 class SqlAlchemyCustomerRepository:
     def __init__(self, session: AsyncSession, seen: ReadUnderLock | None = None) -> None:
         self.session = session
@@ -107,13 +114,9 @@ class SqlAlchemyCustomerRepository:
     async def save_accounts(self, accounts: Sequence[Account]) -> None:
         if not accounts:
             return
-        table = table_of(CustomerRow)
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("key_id"))
-            .values({column: bindparam(f"new_{column}") for column in ACCOUNT_VALUES})
-        )
-        await self.session.execute(statement, [_account_values(a) for a in accounts])
+        values = [_account_values(account) for account in accounts]
+        # One account: one statement, not a batch of one.
+        await self.session.execute(SAVE_ACCOUNTS, values[0] if len(values) == 1 else values)
         for account in accounts:
             locked = self._locked.get(account.customer_id)
             if locked is not None:

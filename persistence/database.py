@@ -94,9 +94,17 @@ def _configure_sqlite(engine: AsyncEngine, *, begin: str) -> None:
         connection.exec_driver_sql(begin)
 
 
-def insert_or_ignore(session: AsyncSession, table: Any) -> Any:
+def dialect_of(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind else "postgresql"
+
+
+def insert_or_ignore(session_or_dialect: AsyncSession | str, table: Any) -> Any:
     """INSERT ... ON CONFLICT, in the dialect of the session's database (both have it)."""
-    dialect = session.bind.dialect.name if session.bind else "postgresql"
+    dialect = (
+        session_or_dialect
+        if isinstance(session_or_dialect, str)
+        else dialect_of(session_or_dialect)
+    )
     return (sqlite if dialect == "sqlite" else postgresql).insert(table)
 
 

@@ -3,16 +3,42 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError
 from domain.idempotency import StoredOutcome
-from persistence.database import insert_or_ignore
+from persistence.database import dialect_of, insert_or_ignore
 from persistence.models import IdempotencyKeyRow
 from persistence.records import record_of
+
+COMPLETE = (
+    update(IdempotencyKeyRow)
+    .where(IdempotencyKeyRow.key == bindparam("claimed_key"))
+    .values(entry_id=bindparam("entry_id"))
+)
+
+
+@cache
+def _claim(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the key, built once per dialect."""
+    return (
+        insert_or_ignore(dialect, IdempotencyKeyRow)
+        .values(
+            key=bindparam("key"),
+            fingerprint=bindparam("fingerprint"),
+            created_at=bindparam("created_at"),
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(IdempotencyKeyRow.key)
+    )
+
+
+def _claim_statement(session: AsyncSession) -> Any:
+    return _claim(dialect_of(session))
 
 
 class SqlAlchemyIdempotencyRepository:
@@ -21,10 +47,8 @@ class SqlAlchemyIdempotencyRepository:
 
     async def claim(self, key: str, fingerprint: str) -> StoredOutcome | None:
         claimed = await self.session.execute(
-            insert_or_ignore(self.session, IdempotencyKeyRow)
-            .values(key=key, fingerprint=fingerprint, created_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(IdempotencyKeyRow.key)
+            _claim_statement(self.session),
+            {"key": key, "fingerprint": fingerprint, "created_at": datetime.now(UTC)},
         )
         if claimed.first() is not None:
             return None
@@ -34,7 +58,7 @@ class SqlAlchemyIdempotencyRepository:
         return record_of(StoredOutcome, row, refusal_field=field)
 
     async def complete(self, key: str, entry_id: int) -> None:
-        await self._set(key, entry_id=entry_id)
+        await self.session.execute(COMPLETE, {"claimed_key": key, "entry_id": entry_id})
 
     async def refuse(self, key: str, error: DomainError) -> None:
         await self._set(

@@ -21,6 +21,11 @@ from persistence.periods import closed_until
 from persistence.programme_cache import ReadUnderLock
 from persistence.records import actor_columns, actor_of, columns_of, record_of, values_of
 
+INSERT_ENTRIES = insert(table_of(JournalEntryRow)).returning(
+    JournalEntryRow.id, sort_by_parameter_order=True
+)
+INSERT_LINES = insert(table_of(JournalLineRow))
+
 
 class SqlAlchemyJournalRepository:
     def __init__(self, session: AsyncSession, seen: ReadUnderLock | None = None) -> None:
@@ -39,12 +44,7 @@ class SqlAlchemyJournalRepository:
         if not entries:
             return []
         refuse_closed(await self._closed_until(), entries)
-        ids = await self.session.scalars(
-            insert(table_of(JournalEntryRow)).returning(
-                JournalEntryRow.id, sort_by_parameter_order=True
-            ),
-            [_entry_values(entry) for entry in entries],
-        )
+        ids = await self.session.scalars(INSERT_ENTRIES, [_entry_values(e) for e in entries])
         posted = [
             PostedEntry(entry_id, entry) for entry_id, entry in zip(ids, entries, strict=True)
         ]
@@ -54,9 +54,9 @@ class SqlAlchemyJournalRepository:
             for line in item.entry.lines
         ]
         if lines:
-            await self.session.execute(insert(table_of(JournalLineRow)), lines)
+            await self.session.execute(INSERT_LINES, lines)
         await lots.follow(self.session, posted)
-        await inbox.enqueue(self.session, Counted.ENTRY, [item.id for item in posted])
+        inbox.enqueue_at_commit(self.session, Counted.ENTRY, [item.id for item in posted])
         return posted
 
     async def _closed_until(self) -> datetime | None:

@@ -15,6 +15,9 @@ from persistence.base import table_of
 from persistence.models import LotSpendRow, PointLotRow
 from persistence.records import columns_of, record_of
 
+INSERT_LOTS = insert(table_of(PointLotRow)).returning(PointLotRow.id, sort_by_parameter_order=True)
+INSERT_SPENDS = insert(table_of(LotSpendRow))
+
 
 async def follow(session: AsyncSession, posted: Sequence[PostedEntry]) -> None:
     """Open a lot for every credit and take every debit from the customer's open lots,
@@ -24,18 +27,13 @@ async def follow(session: AsyncSession, posted: Sequence[PostedEntry]) -> None:
     opened: dict[tuple[int, int], int] = {}
     if changes.opened:
         rows = [columns_of(lot, left_out=("id",)) for lot in changes.opened]
-        ids = await session.scalars(
-            insert(table_of(PointLotRow)).returning(PointLotRow.id, sort_by_parameter_order=True),
-            rows,
-        )
+        ids = await session.scalars(INSERT_LOTS, rows)
         opened = {lot.key: lot_id for lot, lot_id in zip(changes.opened, ids, strict=True)}
     if changes.spent:
         spent = [{"id": lot.id, "remaining": lot.remaining} for lot in changes.spent]
         await session.execute(update(PointLotRow), spent)
     if changes.taken:
-        await session.execute(
-            insert(table_of(LotSpendRow)), [_spend_values(t, opened) for t in changes.taken]
-        )
+        await session.execute(INSERT_SPENDS, [_spend_values(t, opened) for t in changes.taken])
 
 
 def _spend_values(taken: lots.Taken, opened: dict[tuple[int, int], int]) -> dict[str, object]:

@@ -27,12 +27,14 @@ from persistence.models import JournalEntryRow, OutboxRow
 KEEP_PUBLISHED_FOR = timedelta(hours=1)
 
 
+INSERT_OUTBOX_ROWS = insert(table_of(OutboxRow)).returning(
+    OutboxRow.id, sort_by_parameter_order=True
+)
+
+
 async def add(session: AsyncSession, events: Sequence[BalanceChanged], now: datetime) -> list[int]:
-    ids = await session.scalars(
-        insert(table_of(OutboxRow)).returning(OutboxRow.id, sort_by_parameter_order=True),
-        [{"entry_id": event.posted.id, "created_at": now} for event in events],
-    )
-    return list(ids)
+    rows = [{"entry_id": event.posted.id, "created_at": now} for event in events]
+    return list(await session.scalars(INSERT_OUTBOX_ROWS, rows))
 
 
 def note_published(database: Database, outbox_ids: Sequence[int]) -> None:

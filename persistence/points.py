@@ -31,23 +31,25 @@ from persistence.models import (
 )
 from persistence.records import columns_of, record_of
 
+INSERT_SALE = insert(table_of(SaleRow)).returning(SaleRow.id)
+INSERT_SALE_LINES = insert(table_of(SaleLineRow))
+INSERT_CONTRIBUTIONS = insert(table_of(EarnContributionRow))
+
 
 class SqlAlchemySaleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def record(self, recorded: RecordedSale) -> None:
-        sale_id = await self.session.scalar(
-            insert(table_of(SaleRow)).values(_sale_values(recorded)).returning(SaleRow.id)
-        )
+        sale_id = await self.session.scalar(INSERT_SALE, _sale_values(recorded))
         assert sale_id is not None
         calculation, sale = recorded.calculation, recorded.sale
         lines = [_line_values(sale_id, line) for line in calculation.lines]
-        await self.session.execute(insert(table_of(SaleLineRow)), lines)
+        await self.session.execute(INSERT_SALE_LINES, lines)
         parts = [_contribution_values(sale_id, sale, part) for part in calculation.contributions]
         if parts:
-            await self.session.execute(insert(table_of(EarnContributionRow)), parts)
-        await inbox.enqueue(self.session, Counted.SALE, [sale_id])
+            await self.session.execute(INSERT_CONTRIBUTIONS, parts)
+        inbox.enqueue_at_commit(self.session, Counted.SALE, [sale_id])
 
     async def redeem_entry_of(self, earn_entry_id: int) -> PostedEntry | None:
         row = await self._sale(earn_entry_id)

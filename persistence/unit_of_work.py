@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.events import BalanceChanged, Event
 from domain.ports import EventPublisher
 from persistence import outbox
+from persistence.analytics import inbox
 from persistence.campaigns import SqlAlchemyBulkAwardRepository
 from persistence.customers import SqlAlchemyCustomerRepository
 from persistence.database import Database
@@ -101,6 +102,7 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
+        await inbox.write_enqueued(self._session)
         balance_changes = [e for e in self._events if isinstance(e, BalanceChanged)]
         if balance_changes:
             self._outbox_ids = await outbox.add(self._session, balance_changes, datetime.now(UTC))

@@ -24,7 +24,28 @@ class Counted(StrEnum):
     HOLDOUT = "HOLDOUT"  # a bulk award whose recipients and holdout are known, by id
 
 
+INSERT_INBOX_ROWS = insert(table_of(AnalyticsInboxRow))
+# Rows a unit of work adds at its commit, all kinds in one statement, kept in the session.
+AT_COMMIT = "analytics_inbox_at_commit"
+
+
 async def enqueue(session: AsyncSession, kind: Counted, refs: Iterable[object]) -> None:
-    rows = [{"kind": kind.value, "ref": str(ref)} for ref in refs]
+    rows = _rows(kind, refs)
     if rows:
-        await session.execute(insert(table_of(AnalyticsInboxRow)), rows)
+        await session.execute(INSERT_INBOX_ROWS, rows)
+
+
+def enqueue_at_commit(session: AsyncSession, kind: Counted, refs: Iterable[object]) -> None:
+    """Rows written with the others by `write_enqueued` when the unit of work commits
+    (persistence/unit_of_work.py), in the same transaction: one statement a commit."""
+    session.info.setdefault(AT_COMMIT, []).extend(_rows(kind, refs))
+
+
+async def write_enqueued(session: AsyncSession) -> None:
+    rows = session.info.pop(AT_COMMIT, [])
+    if rows:
+        await session.execute(INSERT_INBOX_ROWS, rows)
+
+
+def _rows(kind: Counted, refs: Iterable[object]) -> list[dict[str, str]]:
+    return [{"kind": kind.value, "ref": str(ref)} for ref in refs]
