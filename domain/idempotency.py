@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -52,12 +52,24 @@ def _canonical(value: object) -> object:
 def request_fingerprint(operation: str, command: DataclassInstance) -> str:
     """The fingerprint of a command: every field but when and by whom."""
     request = {
-        name: value
-        for name, value in asdict(command).items()
-        if name not in NOT_PART_OF_THE_REQUEST
-        and not (name in LEFT_OUT_WHILE_UNSET and value is None)
+        field.name: _plain(getattr(command, field.name))
+        for field in fields(command)
+        if field.name not in NOT_PART_OF_THE_REQUEST
+        and not (field.name in LEFT_OUT_WHILE_UNSET and getattr(command, field.name) is None)
     }
     return fingerprint(operation, request)
+
+
+def _plain(value: object) -> object:
+    """Nested dataclasses as dicts, as `dataclasses.asdict` gives them, without its deep copy
+    of every value (most of an earn's fingerprint time)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
 
 
 def fingerprint(operation: str, request: dict[str, object]) -> str:

@@ -254,3 +254,20 @@ def test_a_fingerprint_is_the_one_earlier_releases_stored_for_the_same_request(
 ) -> None:
     """A retry that spans a deploy must still be recognised as the same request."""
     assert command.fingerprint() == stored
+
+
+@pytest.mark.parametrize(
+    ("command", "stored"),
+    [
+        (EARN, "520c91381eb15d1fbcad7984af17335c6f693c5b32f02e94a541946ce5d70d11"),
+        (redeem(), "fe53fc8e80388152a6fceafedd59bf75e5fd16d76b10f878900691c3fe3177f5"),
+        (redeem(None, "R1"), "15dfc021eb67bae02dbc742e2ac7cb09133033f07f768fc7e5b371c5adf89964"),
+    ],
+    ids=["earn", "redeem points", "redeem a reward"],
+)
+def test_fingerprints_stay_those_earlier_releases_stored(
+    command: EarnPoints | RedeemPoints, stored: str
+) -> None:
+    """A retry sent across an upgrade is still the same request (computed before the
+    fingerprint stopped deep-copying the command)."""
+    assert command.fingerprint() == stored
