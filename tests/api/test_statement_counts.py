@@ -47,6 +47,7 @@ async def expiring_app(database: Database) -> AsyncIterator[Starlette]:
         database_url=database.url.render_as_string(hide_password=False),
         points_expiry="earned",
         run_jobs=False,
+        outbox_mark_seconds=3600,  # no marking among the statements counted
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -129,3 +130,53 @@ async def test_a_larger_page_takes_no_more_statements_than_a_small_one(
     large = await statements_for_page(expiring_app, shop, customer, SALES)
 
     assert large == small
+
+
+# One earn of two lines, the customer in its answer, once the process has served one: the
+# key claimed; the customer locked, read with the programme's version and how the books
+# stand; the account saved; the entry, its lines and its lot; the key completed; the sale,
+# its lines and each rule's part; the analytics inbox; the outbox. BEGIN and COMMIT aside.
+ONE_EARN = [
+    "INSERT INTO idempotency_keys",
+    "SELECT customers.id",
+    "UPDATE customers",
+    "INSERT INTO journal_entries",
+    "INSERT INTO journal_lines",
+    "INSERT INTO point_lots",
+    "UPDATE idempotency_keys",
+    "INSERT INTO sales",
+    "INSERT INTO sale_lines",
+    "INSERT INTO earn_contributions",
+    "INSERT INTO analytics_inbox",
+    "INSERT INTO outbox",
+]
+EARN_WITH_CUSTOMER = """
+mutation($input: EarnPointsInput!) { earnPoints(input: $input) {
+  transaction { id points balanceAfter } customer { id name balance balanceVersion }
+  userErrors { code } } }"""
+
+
+async def test_an_earn_is_one_transaction_of_twelve_statements(
+    expiring_app: Starlette, shop: GraphQLClient
+) -> None:
+    await create_store(shop, "S1")
+    customer_id: str = (await enroll(shop, email="earn@example.com"))["id"]
+    await earn(shop, customer_id, "warm-up")
+    lines = [line("10.00"), line("4.50", category="beauty", sku="LIPSTICK")]
+    sale = {"customerId": customer_id, "idempotencyKey": "counted", "storeId": "S1"}
+
+    with statements_counted(expiring_app) as seen:
+        answer = await shop.data(EARN_WITH_CUSTOMER, {"input": sale | {"lines": lines}})
+
+    payload = answer["earnPoints"]
+    assert payload["userErrors"] == []
+    assert payload["customer"]["balance"] == payload["transaction"]["balanceAfter"] == 24
+    assert payload["customer"]["balanceVersion"] == 2
+    assert [_opening(statement) for statement in seen] == ONE_EARN
+
+
+def _opening(statement: str) -> str:
+    """A statement's verb and table (SELECT: its first column)."""
+    words = " ".join(statement.split()).rstrip(",").split(" ")
+    opening = " ".join(words[:3] if words[0] == "INSERT" else words[:2])
+    return opening.rstrip(",")
