@@ -10,7 +10,6 @@ It closes with its last subscriber.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -20,7 +19,6 @@ from subscriptions.hub import Delivery, Hub
 if TYPE_CHECKING:
     from api.fanout.subscribers import Subscriber
 
-logger = logging.getLogger(__name__)
 ItemT = TypeVar("ItemT")
 
 
@@ -87,12 +85,12 @@ class Broadcast:
 
     def _fail(self, error: Exception) -> None:
         """Before it is ready, the error is each joining resolver's own (a customer not
-        found, say); after, each subscriber is sent it and completed, as Strawberry does."""
+        found, say); after, each subscriber is sent it and completed, as Strawberry does (the
+        schema logs it, with its traceback, as it encodes it)."""
         if not self._ready.done():
             self._ready.set_exception(error)
             self._close()
             return
-        logger.error("a broadcast of %s failed", self.feed.topic, exc_info=error)
         failure = self.selection.failure(error)
         for subscriber in tuple(self._subscribers):
             subscriber.fail(failure)

@@ -47,6 +47,13 @@ async def until_seated(
             return
 
 
+def release(seats: dict[str, Seat], operation_id: str, seat: Seat) -> None:
+    """The seat left, and forgotten unless its id is already another operation's."""
+    seat.leave()
+    if seats.get(operation_id) is seat:
+        del seats[operation_id]
+
+
 def outbox_of(websocket: object) -> Outbox:
     assert isinstance(websocket, ASGIWebSocketAdapter), "served by Strawberry's ASGI view"
     return Outbox(websocket.ws.send_text)
@@ -98,7 +105,7 @@ class SeatingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
             async with aclosing(result_source):
                 await self._send_result_stream(operation, until_seated(result_source, seat))
-            if seat.held:
+            if seat.started:
                 operation.query, operation.variables = "", None  # what the task held
                 return
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
@@ -111,8 +118,8 @@ class SeatingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.operations.pop(operation.id, None)
             raise
         finally:
-            if not seat.held:
-                self._unseat(operation.id)
+            if not seat.started:
+                release(self.seats, operation.id, seat)
 
     def _unseat(self, operation_id: str) -> None:
         seat = self.seats.pop(operation_id, None)
@@ -130,6 +137,8 @@ class SeatingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def shutdown(self) -> None:
         await super().shutdown()
+        for operation_id in tuple(self.seats):  # seats of operations that failed
+            self._unseat(operation_id)
         await self.outbox.close()
 
 
@@ -148,6 +157,8 @@ class SeatingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             await super().handle()
         finally:
             watchdog.cancel()
+            for operation_id in tuple(self.seats):  # seats of operations that failed
+                self._unseat(operation_id)
             await self.outbox.close()
 
     async def _close_unless_initialised(self) -> None:
@@ -192,16 +203,16 @@ class SeatingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             self.subscriptions[operation_id] = result_source
             async with aclosing(result_source):
                 await self._send_results(operation_id, until_seated(result_source, seat))
-            if seat.held:
+            if seat.started:
                 return
             await self.send_message(CompleteMessage(type="complete", id=operation_id))
         except asyncio.CancelledError:
             await self.send_message(CompleteMessage(type="complete", id=operation_id))
         finally:
             self.subscriptions.pop(operation_id, None)
-            if not seat.held:
+            if not seat.started:
                 self.tasks.pop(operation_id, None)
-                self._unseat(operation_id)
+                release(self.seats, operation_id, seat)
 
     async def _send_results(
         self, operation_id: str, results: AsyncIterator[ExecutionResult | PreExecutionError]
@@ -232,7 +243,7 @@ class SeatingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         it from a cancelled one."""
         seat = self.seats.get(operation_id)
         await super().cleanup_operation(operation_id)
-        if seat is not None and seat.held:
+        if seat is not None and seat.started:
             self._unseat(operation_id)
             with suppress(Exception):
                 await self.send_message(CompleteMessage(type="complete", id=operation_id))

@@ -26,6 +26,7 @@ class Seat:
         "_outbox",
         "_position",
         "_selection",
+        "started",
         "subscriber",
     )
 
@@ -44,6 +45,7 @@ class Seat:
         self._end = end
         self._position: int | None = None
         self.subscriber: Subscriber | None = None
+        self.started = False
 
     async def take(self, feed: Feed[Any], hub: Hub) -> None:
         """Joins the broadcast and waits until it listens: what is read next misses nothing."""
@@ -67,6 +69,7 @@ class Seat:
         assert self.subscriber is not None, "taken"
         assert self._position is not None, "held"
         self.subscriber.start(self._position)
+        self.started = True
 
     def leave(self) -> None:
         if self.subscriber is not None:

@@ -77,8 +77,7 @@ class Subscriber:
                 payload = await selection.payload(item)
                 if self.takes(feed.position(item)):
                     await send(f"{self._opening}{payload}}}")
-        except Exception as error:
-            logger.exception("a subscriber of %s could not catch up", feed.topic)
+        except Exception as error:  # logged by the schema as the failure is encoded
             self.fail(selection.failure(error))
 
     def fail(self, failure: str) -> None:
@@ -106,8 +105,11 @@ class Outbox:
         self._frames: deque[tuple[Subscriber | None, int, str]] = deque()
         self._more = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._closed = False
 
     def put(self, subscriber: Subscriber | None, position: int, text: str) -> None:
+        if self._closed:
+            return
         if len(self._frames) >= MAX_WAITING_FRAMES:
             self._fall_behind()
         self._frames.append((subscriber, position, text))
@@ -142,6 +144,8 @@ class Outbox:
             await self._send(text)
 
     async def close(self) -> None:
+        self._closed = True
+        self._frames.clear()
         if self._writer is not None:
             self._writer.cancel()
             await asyncio.gather(self._writer, return_exceptions=True)

@@ -6,15 +6,17 @@ change once, in order, on either protocol."""
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from httpx_ws import AsyncWebSocketSession
 from starlette.applications import Starlette
+from strawberry.types import ExecutionResult
 
 from api.auth import Role
+from api.context import Context
 from api.fanout.broadcasts import Broadcasts
 from api.points.feeds import BalanceFeed
 from api.settings import Settings
@@ -288,3 +290,30 @@ async def test_a_broadcast_that_fails_sends_each_subscriber_a_masked_error_and_c
         assert [error["message"] for error in failure["payload"]["errors"]] == ["Unexpected error."]
         assert completed["type"] == "complete"
     assert again["balanceVersion"] == 1
+
+
+async def test_a_subscription_run_without_a_seat_follows_its_customer_on_its_own(
+    scene: Scene,
+) -> None:
+    """As over HTTP's streaming transports, where no WebSocket handler offers a seat."""
+    views = (getattr(route, "app", None) for route in scene.app.routes)
+    schema = next(view for view in views if isinstance(view, LoyaltyGraphQL)).schema
+    context = Context(services=scene.app.state.services)
+    context.authenticate(f"Bearer {scene.admin_token}")
+    results = await schema.subscribe(
+        BALANCES, {"customerId": scene.customer_id}, context_value=context
+    )
+    assert not isinstance(results, ExecutionResult)
+    async with aclosing(results):
+        snapshot = await anext(results)
+        own_listeners = listeners(scene.app)
+        await scene.earn("alone", "7.00")
+        change = await anext(results)
+
+    assert own_listeners == 1
+    assert len(broadcasts(scene.app)) == 0
+    assert snapshot.data == {
+        "balanceChanged": {"balance": 0, "balanceVersion": 0, "delta": 0, "transaction": None}
+    }
+    assert change.data is not None
+    assert change.data["balanceChanged"]["balanceVersion"] == 1
