@@ -51,7 +51,7 @@ class Seat:
         """Joins the broadcast and waits until it listens: what is read next misses nothing."""
         assert self._selection is not None, "a seat is taken once"
         broadcast = self._broadcasts.of(feed, self._selection, hub)
-        self._selection = None  # the broadcast has one of its own
+        self._selection = None  # the broadcast keeps the one it opened with
         self.subscriber = Subscriber(broadcast, self._outbox, self._opening, self._end)
         broadcast.add(self.subscriber)
         await broadcast.ready()

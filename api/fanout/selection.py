@@ -3,17 +3,26 @@ and encoded once, for every subscriber that asks the same."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable
+from functools import lru_cache
 from inspect import isawaitable
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult, GraphQLError, execute_subscription_event, parse
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    execute_subscription_event,
+    parse,
+)
 from graphql.execution import Executor
 from strawberry import Schema
 
 from api.context import Context
 from api.errors import MASKED_MESSAGE, should_mask
+from api.limits import DOCUMENT_CACHE_SIZE
 
 
 class Selection:
@@ -40,7 +49,8 @@ class Selection:
     @property
     def key(self) -> Hashable:
         # The whole principal, not only the role: no field need be known to depend on it.
-        variables = orjson.dumps(self._variables, option=orjson.OPT_SORT_KEYS)
+        # The standard library's encoder: it takes any integer JSON gave (orjson, 64 bits).
+        variables = json.dumps(self._variables, sort_keys=True)
         return (self._query, self._operation_name, variables, self._principal)
 
     async def payload(self, item: object) -> str:
@@ -68,7 +78,7 @@ class Selection:
         if self._executor is None:
             built = self._schema.execution_context_class.build(
                 self._schema._schema,
-                parse(self._query),
+                document(self._query),
                 context_value=Context(self._services, self._principal),
                 raw_variable_values=self._variables,
                 operation_name=self._operation_name,
@@ -77,6 +87,12 @@ class Selection:
                 raise built[0]
             self._executor = built
         return self._executor
+
+
+@lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def document(query: str) -> DocumentNode:
+    """Parsed once for every broadcast that runs it (one a customer watched, say)."""
+    return parse(query)
 
 
 def masked(error: GraphQLError) -> GraphQLError:

@@ -73,12 +73,16 @@ class Subscriber:
         """What it missed while its connection was behind, from the journal."""
         feed, selection = self._broadcast.feed, self._broadcast.selection
         try:
-            for item in await feed.after(Resync(), self.sent):
-                payload = await selection.payload(item)
-                if self.takes(feed.position(item)):
-                    await send(f"{self._opening}{payload}}}")
+            missed = [
+                (feed.position(item), await selection.payload(item))
+                for item in await feed.after(Resync(), self.sent)
+            ]
         except Exception as error:  # logged by the schema as the failure is encoded
             self.fail(selection.failure(error))
+            return
+        for position, payload in missed:
+            if self.takes(position):
+                await send(f"{self._opening}{payload}}}")
 
     def fail(self, failure: str) -> None:
         """Sent the failure and completed, as when a resolver raises."""
