@@ -14,7 +14,7 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from api.fanout.selection import Selection
-from subscriptions.hub import Delivery, Hub
+from subscriptions.hub import Deliveries, Delivery, Hub
 
 if TYPE_CHECKING:
     from api.fanout.subscribers import Subscriber
@@ -39,21 +39,42 @@ class Feed(Protocol[ItemT]):
 
 
 class Broadcast:
+    """A listener of the hub: what it is handed waits in a bounded queue of its own, and a
+    task runs only while there is something to follow (an idle broadcast holds none)."""
+
+    __slots__ = (
+        "_busy",
+        "_closed",
+        "_deliveries",
+        "_hub",
+        "_position",
+        "_ready",
+        "_subscribers",
+        "feed",
+        "selection",
+    )
+
     def __init__(
         self, feed: Feed[Any], selection: Selection, hub: Hub, closed: Callable[[], None]
     ) -> None:
         self.feed = feed
         self.selection = selection
+        self._hub = hub
         self._closed = closed
         self._subscribers: dict[Subscriber, None] = {}
-        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._deliveries = Deliveries(hub.queue_size)
+        self._position = 0
+        # Until the feed's position is read; None once it is.
+        self._ready: asyncio.Future[None] | None = asyncio.get_running_loop().create_future()
         self._ready.add_done_callback(_retrieve)
-        self._task = asyncio.create_task(self._run(hub))
+        hub.listen(feed.topic, self)  # from now on, what is committed waits here
+        self._busy: asyncio.Task[None] | None = asyncio.create_task(self._start())
 
     async def ready(self) -> None:
         """Once the topic is listened to and the feed's position read: a snapshot read
         after this misses nothing the broadcast will not send."""
-        await asyncio.shield(self._ready)
+        if self._ready is not None:
+            await asyncio.shield(self._ready)
 
     def add(self, subscriber: Subscriber) -> None:
         self._subscribers[subscriber] = None
@@ -63,41 +84,51 @@ class Broadcast:
         if not self._subscribers:
             self._close()
 
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
+    def offer(self, delivery: Delivery) -> None:
+        self._deliveries.put(delivery)
+        if self._busy is None:
+            self._busy = asyncio.create_task(self._follow())
 
-    async def _run(self, hub: Hub) -> None:
+    async def _start(self) -> None:
+        assert self._ready is not None, "started once"
         try:
-            async with hub.subscription(self.feed.topic) as deliveries:
-                position = await self.feed.position_now()
-                self._ready.set_result(None)
-                while True:
-                    delivery = await deliveries.next()
-                    for item in await self.feed.after(delivery, position):
-                        position = self.feed.position(item)
-                        self._send(position, await self.selection.payload(item))
+            self._position = await self.feed.position_now()
+        except Exception as error:
+            self._ready.set_exception(error)
+            self._close()
+            return
+        self._ready.set_result(None)
+        self._ready = None
+        await self._follow()
+
+    async def _follow(self) -> None:
+        try:
+            while (delivery := self._deliveries.take()) is not None:
+                for item in await self.feed.after(delivery, self._position):
+                    self._position = self.feed.position(item)
+                    self._send(self._position, await self.selection.payload(item))
         except Exception as error:
             self._fail(error)
+        finally:
+            self._busy = None
 
     def _send(self, position: int, payload: str) -> None:
         for subscriber in self._subscribers:
             subscriber.offer(position, payload)
 
     def _fail(self, error: Exception) -> None:
-        """Before it is ready, the error is each joining resolver's own (a customer not
-        found, say); after, each subscriber is sent it and completed, as Strawberry does (the
-        schema logs it, with its traceback, as it encodes it)."""
-        if not self._ready.done():
-            self._ready.set_exception(error)
-            self._close()
-            return
+        """Each subscriber is sent the error and completed, as Strawberry does (the schema
+        logs it, with its traceback, as it encodes it). (Before the broadcast is ready, the
+        error is each joining resolver's own: a customer not found, say.)"""
         failure = self.selection.failure(error)
         for subscriber in tuple(self._subscribers):
             subscriber.fail(failure)
         self._close()
 
     def _close(self) -> None:
-        self._task.cancel()
+        self._hub.stop_listening(self.feed.topic, self)
+        if self._busy is not None and self._busy is not asyncio.current_task():
+            self._busy.cancel()
         self._closed()
 
 

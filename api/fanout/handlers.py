@@ -106,7 +106,8 @@ class SeatingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             async with aclosing(result_source):
                 await self._send_result_stream(operation, until_seated(result_source, seat))
             if seat.started:
-                operation.query, operation.variables = "", None  # what the task held
+                # Nothing of the task is kept: a seated operation is its seat.
+                operation.query, operation.variables, operation.task = "", None, None
                 return
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except _OperationStreamClosed:
@@ -133,6 +134,10 @@ class SeatingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def cleanup_operation(self, operation_id: str) -> None:
         self._unseat(operation_id)
+        operation = self.operations.get(operation_id)
+        if operation is not None and operation.task is None:  # seated: no task to cancel
+            del self.operations[operation_id]
+            return
         await super().cleanup_operation(operation_id)
 
     async def shutdown(self) -> None:

@@ -4,6 +4,7 @@ and encoded once, for every subscriber that asks the same."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Hashable
 from functools import lru_cache
 from inspect import isawaitable
@@ -29,6 +30,16 @@ class Selection:
     """What a subscriber asked for, and of whom: subscribers whose selections are equal (the
     same document, operation, variables and principal) cannot be sent different payloads."""
 
+    __slots__ = (
+        "_executor",
+        "_operation_name",
+        "_principal",
+        "_query",
+        "_schema",
+        "_services",
+        "_variables",
+    )
+
     def __init__(
         self,
         schema: Schema,
@@ -38,8 +49,10 @@ class Selection:
         context: Context,
     ) -> None:
         self._schema = schema
-        self._query = query
-        self._variables = variables
+        # One text however many broadcasts run it; the variables as the key has them.
+        self._query = sys.intern(query)
+        # The standard library's encoder: it takes any integer JSON gave (orjson, 64 bits).
+        self._variables = json.dumps(variables, sort_keys=True)
         self._operation_name = operation_name
         # Not the connection's context: a broadcast may outlive the connection that opened it.
         self._services = context.services
@@ -49,9 +62,7 @@ class Selection:
     @property
     def key(self) -> Hashable:
         # The whole principal, not only the role: no field need be known to depend on it.
-        # The standard library's encoder: it takes any integer JSON gave (orjson, 64 bits).
-        variables = json.dumps(self._variables, sort_keys=True)
-        return (self._query, self._operation_name, variables, self._principal)
+        return (self._query, self._operation_name, self._variables, self._principal)
 
     async def payload(self, item: object) -> str:
         """The item executed as the subscription's next result, encoded as JSON."""
@@ -80,7 +91,7 @@ class Selection:
                 self._schema._schema,
                 document(self._query),
                 context_value=Context(self._services, self._principal),
-                raw_variable_values=self._variables,
+                raw_variable_values=json.loads(self._variables),
                 operation_name=self._operation_name,
             )
             if isinstance(built, list):  # the first result validated the same document

@@ -99,15 +99,15 @@ class Subscriber:
 
 
 class Outbox:
-    """The frames broadcasts send on one connection, written in order by a task of its own:
-    a connection that reads slowly never holds up a broadcast. Past MAX_WAITING_FRAMES its
-    backlog is dropped and each of its subscribers catches up from the journal."""
+    """The frames broadcasts send on one connection, written in order by a task of its own
+    while there are any: a connection that reads slowly never holds up a broadcast. Past
+    MAX_WAITING_FRAMES its backlog is dropped and each of its subscribers catches up from
+    the journal."""
 
     def __init__(self, send: Send) -> None:
         self._send = send
         # (subscriber, position, text); a frame without a subscriber is always written.
         self._frames: deque[tuple[Subscriber | None, int, str]] = deque()
-        self._more = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -117,7 +117,6 @@ class Outbox:
         if len(self._frames) >= MAX_WAITING_FRAMES:
             self._fall_behind()
         self._frames.append((subscriber, position, text))
-        self._more.set()
         if self._writer is None:
             self._writer = asyncio.create_task(self._write())
 
@@ -130,14 +129,14 @@ class Outbox:
 
     async def _write(self) -> None:
         try:
-            while True:
-                await self._more.wait()
-                self._more.clear()
-                while self._frames:
-                    await self._write_one(*self._frames.popleft())
+            while self._frames:
+                await self._write_one(*self._frames.popleft())
         except Exception:  # the connection is gone: its handler cleans up
             logger.debug("a connection's outbox stopped", exc_info=True)
+            self._closed = True
             self._frames.clear()
+        finally:
+            self._writer = None
 
     async def _write_one(self, subscriber: Subscriber | None, position: int, text: str) -> None:
         if subscriber is None:

@@ -14,6 +14,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from api.context import Info
+from api.customers.loaders import CustomersLoader
 from api.fanout.seats import follow
 from api.points.transactions import BalanceChange, PointsTransaction
 from domain.errors import CustomerNotFound, Forbidden
@@ -21,7 +22,6 @@ from domain.events import BalanceChanged
 from domain.ledger import PostedEntry
 from persistence.database import Database
 from persistence.queries import points as queries
-from persistence.queries.customers import customer_by
 from subscriptions.channels import customer_topic, store_topic
 from subscriptions.hub import Delivery
 
@@ -33,7 +33,7 @@ async def balance_feed(
     info: Info, customer_id: strawberry.ID
 ) -> AsyncGenerator[BalanceChange, None]:
     """The customer's current balance at once, then every change, in balanceVersion order."""
-    feed = BalanceFeed(info.context.database, customer_id)
+    feed = BalanceFeed(info.context.database, info.context.loaders.customers, customer_id)
     async for change in follow(info, feed, lambda: _snapshot(info, customer_id)):
         yield change
 
@@ -41,8 +41,12 @@ async def balance_feed(
 class BalanceFeed:
     """One customer's balance changes, each at its balanceVersion."""
 
-    def __init__(self, database: Database, customer_id: str) -> None:
+    __slots__ = ("_customer_id", "_customers", "_database")
+
+    def __init__(self, database: Database, customers: CustomersLoader, customer_id: str) -> None:
         self._database = database
+        # The subscribing connection's: its subscriptions' first reads go in one statement.
+        self._customers = customers
         self._customer_id = customer_id
 
     @property
@@ -53,8 +57,7 @@ class BalanceFeed:
         return change.balance_version
 
     async def position_now(self) -> int:
-        async with self._database.reading() as session:
-            customer = await customer_by(session, "id", self._customer_id)
+        customer = await self._customers.load(self._customer_id)
         if customer is None:
             raise _not_found(self._customer_id)
         return customer.account.balance_version
