@@ -1,10 +1,10 @@
 """Broadcasts: one topic seen through one selection, each item executed and encoded once and
 the same text handed to every subscriber.
 
-A broadcast listens to the hub with one subscription (one bounded queue) however many
-subscribers it has, and follows its feed in order, reading the journal after a gap or an
-overflow as a lone subscriber did. Its subscribers each drop what they were already sent.
-It closes with its last subscriber.
+A broadcast is one listener of the hub (one bounded queue) however many subscribers it
+has, and follows its feed in order, reading the journal after a gap or an overflow as a
+lone subscriber did. Its subscribers each drop what they were already sent. It closes with
+its last subscriber.
 """
 
 from __future__ import annotations
