@@ -30,7 +30,16 @@ Send = Callable[[str], Awaitable[None]]
 
 
 class Subscriber:
-    __slots__ = ("_broadcast", "_end", "_opening", "_outbox", "_waiting", "active", "sent")
+    __slots__ = (
+        "_broadcast",
+        "_end",
+        "_failure",
+        "_opening",
+        "_outbox",
+        "_waiting",
+        "active",
+        "sent",
+    )
 
     def __init__(
         self, broadcast: Broadcast, outbox: Outbox, opening: str, end: Callable[[], None]
@@ -41,6 +50,7 @@ class Subscriber:
         self._end = end
         # Until its first result is sent, what the broadcast hands it waits here.
         self._waiting: list[tuple[int, str]] | None = []
+        self._failure: str | None = None  # a failure that came before its first result went
         self.active = True
         self.sent = 0
 
@@ -52,6 +62,9 @@ class Subscriber:
     def start(self, position: int) -> None:
         """Its first result, at `position`, is sent: later ones follow."""
         waiting, self._waiting = self._waiting or [], None
+        if self._failure is not None:
+            self.fail(self._failure)
+            return
         self.sent = position
         for later, payload in waiting:
             self.offer(later, payload)
@@ -85,7 +98,12 @@ class Subscriber:
                 await send(f"{self._opening}{payload}}}")
 
     def fail(self, failure: str) -> None:
-        """Sent the failure and completed, as when a resolver raises."""
+        """Sent the failure and completed, as when a resolver raises (after its first result,
+        when that is still on its way)."""
+        if self._waiting is not None:
+            self._failure = failure
+            self.leave()
+            return
         self._outbox.put(None, 0, f"{self._opening}{failure}}}")
         id_field = self._opening[self._opening.index(ID) : -len(PAYLOAD)]
         self._outbox.put(None, 0, f'{{"type":"complete",{id_field}}}')

@@ -1,5 +1,6 @@
-"""A connection's outbox: a connection that falls behind loses nothing and repeats nothing;
-it catches up from the source of truth instead of holding up its broadcast."""
+"""Subscribers and their outbox: a connection that falls behind loses nothing and repeats
+nothing (it catches up from the source of truth instead of holding up its broadcast), and a
+failure never overtakes a subscriber's first result."""
 
 from __future__ import annotations
 
@@ -93,3 +94,30 @@ async def test_a_connection_that_falls_behind_catches_up_with_every_change_once_
     assert connection.written == [
         f'{{"type":"next","id":"1","payload":{{"data":{{"v":{n}}}}}}}' for n in range(1, 11)
     ]
+
+
+async def test_a_failure_before_the_first_result_is_sent_after_it_then_completes() -> None:
+    feed, hub, connection = FakeFeed(), Hub(), SlowConnection()
+    connection.let_go.set()
+    broadcast = Broadcasts().of(feed, cast(Selection, FakeSelection()), hub)
+    outbox = Outbox(connection.send)
+    ended: list[str] = []
+    subscriber = Subscriber(
+        broadcast, outbox, Subscriber.opening("next", "1"), lambda: ended.append("1")
+    )
+    broadcast.add(subscriber)
+    await broadcast.ready()
+
+    subscriber.fail('{"data":null,"errors":[]}')  # its snapshot is still on its way
+    await until(lambda: hub.subscriber_count() == 0)
+    before_start = (list(connection.written), list(ended))
+    subscriber.start(0)  # the snapshot went
+    await until(lambda: len(connection.written) == 2)
+    await outbox.close()
+
+    assert before_start == ([], [])
+    assert connection.written == [
+        '{"type":"next","id":"1","payload":{"data":null,"errors":[]}}',
+        '{"type":"complete","id":"1"}',
+    ]
+    assert ended == ["1"]
