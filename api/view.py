@@ -4,7 +4,6 @@ the token on its WebSocket too."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -17,7 +16,6 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
-from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -25,6 +23,8 @@ from strawberry.types.unset import UNSET, UnsetType
 from api.auth import REQUEST_AUTHENTICATION, Authentication
 from api.context import Context
 from api.errors import UNAUTHENTICATED
+from api.fanout.broadcasts import Broadcasts
+from api.fanout.handlers import SeatingGraphQLWSHandler, SeatingTransportWSHandler
 
 logger = logging.getLogger(__name__)
 
@@ -67,25 +67,13 @@ def refuse_unstorable_text(value: object) -> None:
             refuse_unstorable_text(item)
 
 
-class InitialisingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
-    """The legacy graphql-ws protocol has no connection_init timeout of its own: close a
-    socket that has not initialised in time, as graphql-transport-ws does (4408)."""
-
-    async def handle(self) -> None:
-        watchdog = asyncio.create_task(self._close_unless_initialised())
-        try:
-            await super().handle()
-        finally:
-            watchdog.cancel()
-
-    async def _close_unless_initialised(self) -> None:
-        await asyncio.sleep(self.view.connection_init_wait_timeout.total_seconds())
-        if not self.connection_acknowledged:
-            await self.websocket.close(code=4408, reason="Connection initialisation timeout")
-
-
 class LoyaltyGraphQL(GraphQL[Context, None]):
-    graphql_ws_handler_class = InitialisingGraphQLWSHandler
+    graphql_transport_ws_handler_class = SeatingTransportWSHandler
+    graphql_ws_handler_class = SeatingGraphQLWSHandler
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.broadcasts = Broadcasts()
 
     def encode_json(self, data: object) -> str:
         """Responses by orjson: a two-year report by day is thousands of objects, which the

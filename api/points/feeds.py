@@ -14,10 +14,13 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from api.context import Info
+from api.customers.loaders import CustomersLoader
+from api.fanout.seats import follow
 from api.points.transactions import BalanceChange, PointsTransaction
 from domain.errors import CustomerNotFound, Forbidden
 from domain.events import BalanceChanged
 from domain.ledger import PostedEntry
+from persistence.database import Database
 from persistence.queries import points as queries
 from subscriptions.channels import customer_topic, store_topic
 from subscriptions.hub import Delivery
@@ -30,22 +33,52 @@ async def balance_feed(
     info: Info, customer_id: strawberry.ID
 ) -> AsyncGenerator[BalanceChange, None]:
     """The customer's current balance at once, then every change, in balanceVersion order."""
-    async with info.context.services.hub.subscription(customer_topic(customer_id)) as changes:
-        snapshot = await _snapshot(info, customer_id)
-        yield snapshot
-        last_version = snapshot.balance_version
-        while True:
-            for posted in await _changes_after(
-                info, customer_id, await changes.next(), last_version
-            ):
-                yield BalanceChange.of(posted)
-                last_version = posted.entry.balance_version
+    feed = BalanceFeed(info.context.database, info.context.loaders.customers, customer_id)
+    async for change in follow(info, feed, lambda: _snapshot(info, customer_id)):
+        yield change
+
+
+class BalanceFeed:
+    """One customer's balance changes, each at its balanceVersion."""
+
+    __slots__ = ("_customer_id", "_customers", "_database")
+
+    def __init__(self, database: Database, customers: CustomersLoader, customer_id: str) -> None:
+        self._database = database
+        # The subscribing connection's: its subscriptions' first reads go in one statement.
+        self._customers = customers
+        self._customer_id = customer_id
+
+    @property
+    def topic(self) -> str:
+        return customer_topic(self._customer_id)
+
+    def position(self, change: BalanceChange) -> int:
+        return change.balance_version
+
+    async def position_now(self) -> int:
+        customer = await self._customers.load(self._customer_id)
+        if customer is None:
+            raise _not_found(self._customer_id)
+        return customer.account.balance_version
+
+    async def after(self, delivery: Delivery, position: int) -> list[BalanceChange]:
+        """The next change as delivered, or, after a gap or an overflow, all the journal has."""
+        if isinstance(delivery, BalanceChanged):
+            version = delivery.posted.entry.balance_version
+            if version <= position:
+                return []
+            if version == position + 1:
+                return [BalanceChange.of(delivery.posted)]
+        async with self._database.reading() as session:
+            found = await queries.transactions_after_version(session, self._customer_id, position)
+        return [BalanceChange.of(posted) for posted in found]
 
 
 async def _snapshot(info: Info, customer_id: str) -> BalanceChange:
     customer = await info.context.loaders.customers.load(customer_id)
     if customer is None:
-        raise CustomerNotFound(f"no customer {customer_id}", ("customerId",))
+        raise _not_found(customer_id)
     account = customer.account
     return BalanceChange(
         customer_id=strawberry.ID(customer.id),
@@ -57,18 +90,8 @@ async def _snapshot(info: Info, customer_id: str) -> BalanceChange:
     )
 
 
-async def _changes_after(
-    info: Info, customer_id: str, delivery: Delivery, last_version: int
-) -> list[PostedEntry]:
-    """The next change as delivered, or, after a gap or an overflow, all the journal has."""
-    if isinstance(delivery, BalanceChanged):
-        version = delivery.posted.entry.balance_version
-        if version <= last_version:
-            return []
-        if version == last_version + 1:
-            return [delivery.posted]
-    async with info.context.database.reading() as session:
-        return await queries.transactions_after_version(session, customer_id, last_version)
+def _not_found(customer_id: str) -> CustomerNotFound:
+    return CustomerNotFound(f"no customer {customer_id}", ("customerId",))
 
 
 class SentEntries:
