@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,6 +26,8 @@ MAX_TOKEN_LENGTH = 4096
 # A cashier token with this right may refund sales (managers and admins always may).
 REFUND_RIGHT = "refund"
 GRANTABLE_RIGHTS = frozenset({REFUND_RIGHT})
+# Tokens kept verified per process: a till sends the same token with every request.
+VERIFIED_TOKENS_KEPT = 1024
 
 
 class Role(StrEnum):
@@ -70,8 +73,9 @@ class Principal:
 
 
 class TokenIssuer:
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
+        self._verified = VerifiedTokens(clock)
 
     def mint(
         self,
@@ -101,8 +105,18 @@ class TokenIssuer:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> Principal:
+        """The token's principal; a token verified before is not checked again until it
+        expires (its signature cannot have changed: the cache is keyed by its whole text)."""
         if len(token) > MAX_TOKEN_LENGTH:
             raise AuthenticationFailed("invalid token")
+        principal = self._verified.get(token)
+        if principal is None:
+            principal, expires_at = self._decoded(token)
+            self._verified.keep(token, principal, expires_at)
+        return principal
+
+    def _decoded(self, token: str) -> tuple[Principal, float]:
+        """The principal and the moment the token stops being accepted."""
         try:
             claims = jwt.decode(
                 token,
@@ -117,7 +131,35 @@ class TokenIssuer:
             raise AuthenticationFailed("the token has expired") from None
         except jwt.InvalidTokenError:
             raise AuthenticationFailed("invalid token") from None
-        return _principal(claims)
+        # As PyJWT reads it: accepted while now < exp + leeway.
+        return _principal(claims), int(claims["exp"]) + CLOCK_SKEW.total_seconds()
+
+
+class VerifiedTokens:
+    """Tokens whose signature and claims were checked, with their principal, until they
+    expire: checking an HS256 signature and the claims again costs more than the rest of a
+    small query. At most VERIFIED_TOKENS_KEPT, the oldest dropped first. Only tokens that
+    verified are kept, so a changed or forged token is always checked."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._kept: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        """The principal of a kept token; AuthenticationFailed once it has expired."""
+        kept = self._kept.get(token)
+        if kept is None:
+            return None
+        principal, expires_at = kept
+        if self._clock() >= expires_at:
+            del self._kept[token]
+            raise AuthenticationFailed("the token has expired")
+        return principal
+
+    def keep(self, token: str, principal: Principal, expires_at: float) -> None:
+        if len(self._kept) >= VERIFIED_TOKENS_KEPT:
+            del self._kept[next(iter(self._kept))]
+        self._kept[token] = (principal, expires_at)
 
 
 @dataclass(frozen=True)
