@@ -1,66 +1,67 @@
-"""Rate limits per token (per IP address without a valid one), with the `limits` library.
+"""Rate limits per token (per IP address without a valid one), in the `limits` notation.
 
-Counters live in Redis when LOYALTY_REDIS_URL is set, so every process counts
-together; in process otherwise. The defaults are far above what a busy till
-sends. If Redis is unreachable the request goes through: a till must not stop
-selling because a counter cannot be read.
+Requests are counted in each process, with no I/O on the way (api/rate_counters.py); with
+LOYALTY_REDIS_URL set, every process shares its counts through Redis every
+LOYALTY_RATE_LIMIT_SYNC_SECONDS, so that all of them count together (each late by at
+most that long of the others' requests). The defaults are far above what a busy till
+sends. If Redis is unreachable each process counts alone: a till must not stop selling
+because a counter cannot be read.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import logging
 from dataclasses import dataclass
 
+import orjson
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import Redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import REQUEST_AUTHENTICATION, Authentication, TokenIssuer
 from api.errors import RATE_LIMITED
+from api.rate_counters import RateCounters
 from api.settings import Settings
-
-logger = logging.getLogger(__name__)
 
 LIMITED_PATHS = ("/graphql",)
 # The dashboard's CSV downloads run the whole analytics query: counted like GraphQL.
 LIMITED_PREFIXES = ("/dashboard/",)
+# A sync that cannot reach Redis gives up this soon (requests never wait for it).
+REDIS_TIMEOUT_SECONDS = 2.0
+TOO_MANY_REQUESTS = orjson.dumps(
+    {"errors": [{"message": "rate limit exceeded", "extensions": {"code": RATE_LIMITED}}]}
+)
 
 
 @dataclass(frozen=True)
 class RateLimits:
-    limiter: MovingWindowRateLimiter
+    counters: RateCounters
     per_token: RateLimitItem
     per_address: RateLimitItem
     tokens: TokenIssuer
 
     @classmethod
     def of(cls, settings: Settings, tokens: TokenIssuer) -> RateLimits:
-        storage: Storage = MemoryStorage()
+        redis = None
         if settings.redis_url is not None:
-            storage = RedisStorage(
-                f"async+{settings.redis_url}",
-                implementation="redispy",
-                key_prefix=f"{settings.redis_prefix}:rate",
+            redis = Redis.from_url(
+                settings.redis_url,
+                client_name=f"{settings.redis_prefix}:rate",
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
             )
+        counters = RateCounters(
+            redis, f"{settings.redis_prefix}:rate", settings.rate_limit_sync_seconds
+        )
         return cls(
-            MovingWindowRateLimiter(storage),
-            parse(settings.rate_limit),
-            parse(settings.anonymous_rate_limit),
-            tokens,
+            counters, parse(settings.rate_limit), parse(settings.anonymous_rate_limit), tokens
         )
 
-    async def allows(self, authentication: Authentication, address: str) -> bool:
-        item, key = self._bucket(authentication, address)
-        try:
-            return await self.limiter.hit(item, key)
-        except Exception:
-            logger.warning("rate limit storage unreachable; letting the request through")
-            return True
+    def allows(self, authentication: Authentication, address: str) -> bool:
+        item, key = self.bucket(authentication, address)
+        return self.counters.hit(item, key)
 
-    def _bucket(self, authentication: Authentication, address: str) -> tuple[RateLimitItem, str]:
+    def bucket(self, authentication: Authentication, address: str) -> tuple[RateLimitItem, str]:
         """A valid token's own bucket (keyed by the token, not by how the header spells
         it); the client's address otherwise."""
         token = authentication.token
@@ -91,23 +92,23 @@ class RateLimitMiddleware:
         # Verified once: the GraphQL context takes it from the request's state.
         authentication = Authentication.of(limits.tokens, authorization)
         scope.setdefault("state", {})[REQUEST_AUTHENTICATION] = authentication
-        if await limits.allows(authentication, address):
+        if limits.allows(authentication, address):
             await self.app(scope, receive, send)
         elif scope["type"] == "http":
-            await _too_many_requests(send)
+            item, _ = limits.bucket(authentication, address)
+            await _too_many_requests(send, item)
         else:
             await send({"type": "websocket.close", "code": 4429, "reason": "rate limit exceeded"})
 
 
-async def _too_many_requests(send: Send) -> None:
-    body = json.dumps(
-        {"errors": [{"message": "rate limit exceeded", "extensions": {"code": RATE_LIMITED}}]}
-    ).encode()
+async def _too_many_requests(send: Send, item: RateLimitItem) -> None:
+    """429, to be retried once the limit's window has passed."""
+    retry_after = str(item.get_expiry()).encode()
     await send(
         {
             "type": "http.response.start",
             "status": 429,
-            "headers": [(b"content-type", b"application/json"), (b"retry-after", b"60")],
+            "headers": [(b"content-type", b"application/json"), (b"retry-after", retry_after)],
         }
     )
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": TOO_MANY_REQUESTS})

@@ -177,6 +177,7 @@ def settled_back(settings: Settings) -> timedelta:
 
 
 async def close_services(services: Services) -> None:
+    await services.rate_limits.counters.close()
     await services.broker.close()
     if services.analytics_database is not services.database:
         await services.analytics_database.dispose()

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     anonymous_rate_limit: str = Field(
         default="120/minute", description="Requests per IP address without a valid token"
     )
+    rate_limit_sync_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often each process shares its request counts through Redis "
+        "(processes see each other's requests this late at most)",
+    )
 
     database_url: str = Field(
         default=EMBEDDED_DATABASE_URL,
