@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -26,8 +28,15 @@ from api.guests.resolvers import GuestMutations
 from api.ledger.resolvers import LedgerMutations, LedgerQueries
 from api.ledger.roll_forward import RollForwardQueries
 from api.ledger.valuation import ValuationMutations, ValuationQueries
-from api.limits import document_limits
+from api.limits import DOCUMENT_CACHE_SIZE, document_limits
 from api.points.resolvers import PointsMutations, PointsQueries, PointsSubscriptions
+from api.prepared import (
+    Operation,
+    PreparedDocuments,
+    PreparedExecution,
+    RememberPrepared,
+    operation_type,
+)
 from api.programme.resolvers import ProgrammeMutations, ProgrammeQueries
 from api.scalars import SCALAR_MAP, allow_wide_int_output
 from api.settings import Settings
@@ -77,6 +86,14 @@ def _masked_errors() -> MaskErrors:
 
 
 class LoyaltySchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Strawberry's schema, which keeps the documents it prepared (api/prepared.py)."""
+        self.prepared = PreparedDocuments(DOCUMENT_CACHE_SIZE)
+        remember = partial(RememberPrepared, self.prepared)
+        kwargs["extensions"] = [*kwargs.get("extensions", ()), remember]
+        super().__init__(*args, **kwargs)
+        self.prepared_execution = PreparedExecution(self, _masked_errors())
+
     async def execute(  # noqa: PLR0917  (Strawberry's signature)
         self,
         query: str | None,
@@ -88,17 +105,33 @@ class LoyaltySchema(strawberry.Schema):
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
         """Subscriptions are served over WebSocket; posted over HTTP they are refused with
-        a 400 that says so, instead of failing as a query would."""
+        a 400 that says so, instead of failing as a query would. A document prepared
+        before runs at once; any other goes Strawberry's way, which prepares it."""
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
-        return await super().execute(
-            query,
-            variable_values,
-            context_value,
-            root_value,
-            operation_name,
-            allowed - {OperationType.SUBSCRIPTION},
-            operation_extensions,
+        allowed.discard(OperationType.SUBSCRIPTION)
+        document = None if query is None else self.prepared.get(query)
+        kind = None if document is None else operation_type(document, operation_name)
+        if document is None or kind is None:
+            return await super().execute(
+                query,
+                variable_values,
+                context_value,
+                root_value,
+                operation_name,
+                allowed,
+                operation_extensions,
+            )
+        if kind not in allowed:
+            raise InvalidOperationTypeError(kind)
+        operation = Operation(
+            query=query or "",
+            variables=variable_values,
+            operation_name=operation_name,
+            context=context_value,
+            root_value=root_value,
+            extensions=operation_extensions,
         )
+        return await self.prepared_execution.execute(document, operation)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
