@@ -82,9 +82,7 @@ def test_a_token_changed_after_it_was_verified_is_refused() -> None:
     claims = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     promoted = claims.replace(b'"role":"cashier"', b'"role":"admin"')
     assert promoted != claims
-    forged = ".".join(
-        (header, base64.urlsafe_b64encode(promoted).rstrip(b"=").decode(), signature)
-    )
+    forged = ".".join((header, base64.urlsafe_b64encode(promoted).rstrip(b"=").decode(), signature))
 
     with pytest.raises(AuthenticationFailed, match="invalid token"):
         issuer.verify(forged)
