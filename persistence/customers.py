@@ -143,5 +143,6 @@ def _customer_row(customer: Customer) -> CustomerRow:
 
 
 def customer_of(row: CustomerRow | Row[Any]) -> Customer:
+    """A customer from its ORM row, or from a Core row of the same columns."""
     account = record_of(Account, row, customer_id=row.id)
     return record_of(Customer, row, identifiers=record_of(Identifiers, row), account=account)

@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -43,6 +44,14 @@ class Database:
             self.write_engine = create_async_engine(self.url, **engine_options)
             _configure_sqlite(self.write_engine, begin="BEGIN IMMEDIATE")
             self.write_lock = asyncio.Lock()
+        # A read of one statement sees one snapshot by itself: on PostgreSQL a transaction
+        # around it would cost a BEGIN and a ROLLBACK, two round trips more than the read
+        # (SQLite's are no round trips).
+        self.statement_engine = (
+            self.engine
+            if self.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         # Outbox rows this process published and has yet to mark (persistence/outbox.py).
@@ -66,6 +75,13 @@ class Database:
         """A short read-only session."""
         async with self.read_sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def reading_one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a read of one statement (Core, no ORM session), outside any
+        transaction on PostgreSQL."""
+        async with self.statement_engine.connect() as connection:
+            yield connection
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

@@ -20,8 +20,8 @@ class CustomerQueries:
     )
     async def customer(self, info: Info, lookup: CustomerLookup) -> Customer | None:
         identifier, value = lookup.identifier(info.context.settings.default_phone_region)
-        async with info.context.database.reading() as session:
-            found = await customer_by(session, identifier, value)
+        async with info.context.database.reading_one_statement() as connection:
+            found = await customer_by(connection, identifier, value)
         return None if found is None else Customer.of(found)
 
 

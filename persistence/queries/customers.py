@@ -5,28 +5,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from domain.customers import Customer
 from domain.ledger import customer_account
+from persistence.base import table_of
 from persistence.customers import customer_of
 from persistence.models import CustomerRow, JournalEntryRow, JournalLineRow
 
-LOOKUP_COLUMNS = {
-    "id": CustomerRow.id,
-    "external_id": CustomerRow.external_id,
-    "email": CustomerRow.email,
-    "phone": CustomerRow.phone,
-    "card_number": CustomerRow.card_number,
-}
+IDENTIFIERS = ("id", "external_id", "email", "phone", "card_number")
 
 
-async def customer_by(session: AsyncSession, identifier: str, value: str) -> Customer | None:
-    """The customer whose `identifier` (a key of LOOKUP_COLUMNS) equals the normalised value."""
-    query = select(CustomerRow).where(LOOKUP_COLUMNS[identifier] == value)
-    row = (await session.execute(query)).scalar_one_or_none()
+def _lookup(identifier: str) -> Select[Any]:
+    table = table_of(CustomerRow)
+    return select(table).where(table.c[identifier] == bindparam("value"))
+
+
+# Built once: a till looks a customer up before every sale.
+LOOKUPS = {identifier: _lookup(identifier) for identifier in IDENTIFIERS}
+
+
+async def customer_by(connection: AsyncConnection, identifier: str, value: str) -> Customer | None:
+    """The customer whose `identifier` (one of IDENTIFIERS, each a unique column) equals the
+    normalised value: one statement, no ORM session."""
+    row = (await connection.execute(LOOKUPS[identifier], {"value": value})).first()
     return None if row is None else customer_of(row)
 
 
