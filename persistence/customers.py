@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -142,7 +143,8 @@ def _customer_row(customer: Customer) -> CustomerRow:
     )
 
 
-def customer_of(row: CustomerRow | Row[Any]) -> Customer:
-    """A customer from its ORM row, or from a Core row of the same columns."""
+def customer_of(row: CustomerRow | Row[Any] | SimpleNamespace) -> Customer:
+    """A customer from its ORM row, a Core row of the same columns, or their values by
+    name."""
     account = record_of(Account, row, customer_id=row.id)
     return record_of(Customer, row, identifiers=record_of(Identifiers, row), account=account)

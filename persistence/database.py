@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Select, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 
+from persistence.asyncpg_reads import AsyncpgRead
 from persistence.programme_cache import ProgrammeCache
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -52,6 +52,9 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        self._asyncpg_reads: dict[int, AsyncpgRead] | None = None
+        if self.url.get_driver_name() == "asyncpg":
+            self._asyncpg_reads = {}
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
         # Outbox rows this process published and has yet to mark (persistence/outbox.py).
@@ -76,12 +79,27 @@ class Database:
         async with self.read_sessions() as session:
             yield session
 
-    @asynccontextmanager
-    async def reading_one_statement(self) -> AsyncIterator[AsyncConnection]:
-        """A connection for a read of one statement (Core, no ORM session), outside any
-        transaction on PostgreSQL."""
+    async def first_row(
+        self, statement: Select[Any], values: Mapping[str, Any]
+    ) -> Mapping[str, Any] | None:
+        """The first row a SELECT built once reads, by column name, outside any transaction
+        on PostgreSQL, where asyncpg runs it (persistence/asyncpg_reads.py); SQLAlchemy
+        runs it on SQLite."""
         async with self.statement_engine.connect() as connection:
-            yield connection
+            if self._asyncpg_reads is None:
+                row: Mapping[str, Any] | None = (
+                    (await connection.execute(statement, values)).mappings().first()
+                )
+                return row
+            return await self._asyncpg_read(statement).first(connection, values)
+
+    def _asyncpg_read(self, statement: Select[Any]) -> AsyncpgRead:
+        assert self._asyncpg_reads is not None, "asyncpg runs reads only on PostgreSQL"
+        read = self._asyncpg_reads.get(id(statement))
+        if read is None or read.statement is not statement:
+            read = AsyncpgRead(statement, self.engine.dialect)
+            self._asyncpg_reads[id(statement)] = read
+        return read
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:

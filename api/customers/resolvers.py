@@ -20,8 +20,7 @@ class CustomerQueries:
     )
     async def customer(self, info: Info, lookup: CustomerLookup) -> Customer | None:
         identifier, value = lookup.identifier(info.context.settings.default_phone_region)
-        async with info.context.database.reading_one_statement() as connection:
-            found = await customer_by(connection, identifier, value)
+        found = await customer_by(info.context.database, identifier, value)
         return None if found is None else Customer.of(found)
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.customers import Customer
 from domain.ledger import customer_account
 from persistence.base import table_of
 from persistence.customers import customer_of
+from persistence.database import Database
 from persistence.models import CustomerRow, JournalEntryRow, JournalLineRow
 
 IDENTIFIERS = ("id", "external_id", "email", "phone", "card_number")
@@ -28,11 +30,11 @@ def _lookup(identifier: str) -> Select[Any]:
 LOOKUPS = {identifier: _lookup(identifier) for identifier in IDENTIFIERS}
 
 
-async def customer_by(connection: AsyncConnection, identifier: str, value: str) -> Customer | None:
+async def customer_by(database: Database, identifier: str, value: str) -> Customer | None:
     """The customer whose `identifier` (one of IDENTIFIERS, each a unique column) equals the
-    normalised value: one statement, no ORM session."""
-    row = (await connection.execute(LOOKUPS[identifier], {"value": value})).first()
-    return None if row is None else customer_of(row)
+    normalised value: one statement, no ORM session, no transaction."""
+    row = await database.first_row(LOOKUPS[identifier], {"value": value})
+    return None if row is None else customer_of(SimpleNamespace(**row))
 
 
 async def customers_by_ids(
