@@ -60,7 +60,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await asyncio.gather(listener, return_exceptions=True)
             await close_services(services)
 
+    # GraphQL first: nearly every request is one, and the router tries the routes in order.
     routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/display/{terminal_id}", display_page, methods=["GET"]),
         Route("/dashboard", dashboard_page, methods=["GET"]),
@@ -69,7 +71,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/exports/gl.csv", gl_export, methods=["GET"]),
         Route("/exports/journal.jsonl", journal_export, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIRECTORY), name="static"),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RateLimitMiddleware)])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import strawberry
 
@@ -52,10 +53,11 @@ class Context:
     principal: Principal | None = None
     authentication_error: str = "authentication required"
     connection_params: dict[str, object] | None = None
-    loaders: Loaders = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders.of(self.services)
+    @cached_property
+    def loaders(self) -> Loaders:
+        """Made when first asked for: most requests (a lookup, a sale) need none."""
+        return Loaders.of(self.services)
 
     @property
     def database(self) -> Database:
