@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import orjson
 from limits import RateLimitItem, parse
 from redis.asyncio import Redis
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import REQUEST_AUTHENTICATION, Authentication, TokenIssuer
+from api.auth import REQUEST_AUTHENTICATION, VERIFIED_TOKENS_KEPT, Authentication, TokenIssuer
 from api.errors import RATE_LIMITED
 from api.rate_counters import RateCounters
 from api.settings import Settings
@@ -67,7 +68,14 @@ class RateLimits:
         token = authentication.token
         if token is None:
             return self.per_address, f"address:{address}"
-        return self.per_token, f"token:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
+        return self.per_token, _token_bucket(token)
+
+
+@lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
+def _token_bucket(token: str) -> str:
+    """A token's key: its hash, so that no key names a token (worked out once a token:
+    every request of a till sends the same one)."""
+    return f"token:{hashlib.sha256(token.encode()).hexdigest()[:32]}"
 
 
 def _limited(path: str) -> bool:
