@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Processor = Callable[[Any], Any] | None
@@ -41,8 +41,11 @@ class AsyncpgRead:
     async def first(
         self, connection: AsyncConnection, values: Mapping[str, Any]
     ) -> dict[str, Any] | None:
-        """The first row, by column name, read on the connection's driver connection; a
-        connection the read failed on (cancelled, say) is not given back to the pool."""
+        """The first row, by column name, read on the connection's driver connection. A
+        connection the read failed on (cancelled, say) is not given back to the pool; one
+        the server closed (it restarted, say) takes the pool's idle connections with it,
+        as SQLAlchemy's own handling of a disconnect does, so that the next reads start on
+        fresh ones."""
         arguments = [
             values[name] if process is None else process(values[name])
             for name, process in self._parameters
@@ -53,6 +56,8 @@ class AsyncpgRead:
             processors = self._processors or await self._result_processors(driver)
             record = await driver.fetchrow(self.sql, *arguments)
         except BaseException:
+            if driver.is_closed():
+                await connection.run_sync(_dispose_idle_connections)
             await connection.invalidate()
             raise
         if record is None:
@@ -74,6 +79,10 @@ class AsyncpgRead:
             for column, oid in zip(self.statement.selected_columns, oids, strict=True)
         )
         return self._processors
+
+
+def _dispose_idle_connections(connection: Connection) -> None:
+    connection.engine.pool.dispose()
 
 
 def _named(key: str | None) -> str:

@@ -137,3 +137,29 @@ async def until_running(watcher: asyncpg.Connection, text: str) -> int:
             return backend
         await asyncio.sleep(0.01)
     raise AssertionError(f"no query with {text!r} ever ran")
+
+
+@pytest.mark.postgres
+async def test_after_the_server_closed_a_connection_the_idle_ones_are_not_used_again(
+    postgres_url: str,
+) -> None:
+    """The server restarted, say: every pooled connection is dead. The first read fails (as
+    SQLAlchemy's would), the next ones start on fresh connections."""
+    database = Database(postgres_url, pool_size=3, max_overflow=0)
+    one = select(func.pg_backend_pid().label("backend"))
+    try:
+        # Three reads at once: three connections in the pool.
+        warm = await asyncio.gather(*(database.first_row(one, {}) for _ in range(3)))
+        backends = {read["backend"] for read in warm if read is not None}
+        assert len(backends) == 3
+        async with watching(postgres_url) as watcher:
+            for backend in backends:
+                await watcher.execute("SELECT pg_terminate_backend($1)", backend)
+        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, OSError)):
+            await database.first_row(one, {})
+
+        after = [await database.first_row(one, {}) for _ in range(3)]
+    finally:
+        await database.dispose()
+
+    assert all(read is not None and read["backend"] not in backends for read in after)
