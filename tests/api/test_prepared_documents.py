@@ -176,7 +176,8 @@ def test_every_extension_of_the_schema_is_one_a_prepared_document_may_skip(
 ) -> None:
     """A prepared document runs without the schema's extensions: each must only prepare
     documents (PREPARING_EXTENSIONS), or mask errors (which the prepared path does), or
-    remember what was prepared. A new extension fails this until that is thought through."""
+    remember what was prepared. A new extension, or an operation directive, fails this
+    until that is thought through."""
     monkeypatch.setenv("LOYALTY_AUTH_SECRET", "x" * 32)
     settings = Settings(env=env)
     schema = build_schema(settings)
@@ -186,3 +187,6 @@ def test_every_extension_of_the_schema_is_one_a_prepared_document_may_skip(
     skippable = (*PREPARING_EXTENSIONS, MaskErrors, RememberPrepared)
     assert all(isinstance(extension, skippable) for extension in extensions), extensions
     assert len(extensions) == len(document_limits(settings)) + 2
+    # Operation directives would add Strawberry's directives extension, a resolve() the
+    # prepared path would skip.
+    assert not schema.directives
