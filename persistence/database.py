@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, event, text
@@ -21,6 +23,7 @@ from persistence.asyncpg_reads import AsyncpgRead
 from persistence.programme_cache import ProgrammeCache
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+logger = logging.getLogger(__name__)
 
 
 class Database:
@@ -106,9 +109,20 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        """Close the pools, once the outbox rows this process published are marked (a
+        process without the app's OutboxMarker, a command or a script, marks them here)."""
+        await self._mark_what_was_published()
         await self.engine.dispose()
         if self.write_engine is not self.engine:
             await self.write_engine.dispose()
+
+    async def _mark_what_was_published(self) -> None:
+        from persistence.outbox import flush_published  # noqa: PLC0415  (it imports this)
+
+        try:
+            await flush_published(self, datetime.now(UTC))
+        except Exception as error:  # the relay publishes them again: harmless
+            logger.warning("marking published outbox rows at close failed: %s", error)
 
 
 def _configure_sqlite(engine: AsyncEngine, *, begin: str) -> None:

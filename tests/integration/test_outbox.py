@@ -103,3 +103,15 @@ async def test_the_relay_leaves_fresh_changes_to_their_own_process(database: Dat
 
     assert relayed == 0
     assert len(await unpublished(database)) == 1
+
+
+async def test_a_process_without_a_marker_marks_what_it_published_when_it_closes(
+    database: Database,
+) -> None:
+    command_line = Database(database.url)  # as a command or a script would have
+    await committed_earn(command_line, InProcessBroker(Hub()))
+    assert len(await unpublished(database)) == 1
+
+    await command_line.dispose()
+
+    assert await unpublished(database) == []
