@@ -4,13 +4,9 @@ every request retried with its key against the next server applies once."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -22,13 +18,7 @@ from api.settings import Settings
 from persistence.database import Database
 from persistence.models import CustomerRow, JournalEntryRow, OutboxRow
 from tests.conftest import mint
-from tests.integration.test_processes import (
-    STARTUP_SECONDS,
-    customer_with_store,
-    free_port,
-    healthy,
-    wait_until,
-)
+from tests.integration.test_processes import customer_with_store, server_process
 from tests.operations import ENROLL, line
 
 CLIENTS = 8
@@ -36,27 +26,6 @@ CUSTOMERS = 4
 LOAD_SECONDS = 1.5
 EARN = """mutation($input: EarnPointsInput!) { earnPoints(input: $input) {
   transaction { id points } userErrors { code } } }"""
-
-
-@contextmanager
-def killable_server(database_url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
-    env |= {"LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until(lambda: healthy(base), STARTUP_SECONDS, "the server")
-        yield base, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        process.wait(timeout=10)
 
 
 def earn_request(customer_id: str, key: str) -> dict[str, Any]:
@@ -117,7 +86,7 @@ async def test_a_server_killed_under_load_loses_no_acknowledged_earn(
 ) -> None:
     token = mint(Settings(), Role.ADMIN, stores=(), terminal=None)
     sent: dict[str, dict[str, Any]] = {}
-    with killable_server(database_url) as (base, process):
+    with server_process(database_url) as (base, process):
         customers = await enrolled_customers(base, token)
         killing = asyncio.create_task(kill_after(process, LOAD_SECONDS))
         tills = [till(base, token, number, customers, sent) for number in range(CLIENTS)]
@@ -127,7 +96,7 @@ async def test_a_server_killed_under_load_loses_no_acknowledged_earn(
     assert len(acknowledged) > CLIENTS, "the load ran before the kill"
     assert len(sent) > len(acknowledged), "some earns were in flight when it died"
 
-    with killable_server(database_url) as (base, _process):
+    with server_process(database_url) as (base, _process):
         headers = {"Authorization": f"Bearer {token}"}
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as http:
             retried = {key: await acknowledged_id(http, request) for key, request in sent.items()}

@@ -93,15 +93,23 @@ def redis_server(port: int, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
 @contextmanager
 def server(database_url: str, redis_url: str | None, prefix: str = "loyalty") -> Iterator[str]:
     """`loyalty serve` in its own process (in-process pub/sub when redis_url is None)."""
+    settings = {"LOYALTY_REDIS_PREFIX": prefix}
+    if redis_url is not None:
+        settings["LOYALTY_REDIS_URL"] = redis_url
+    with server_process(database_url, settings) as (base, _process):
+        yield base
+
+
+@contextmanager
+def server_process(
+    database_url: str, settings: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`loyalty serve` in its own process, healthy: its address and its process (which a
+    test may kill); terminated afterwards if it still runs."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOYALTY_")}
-    env |= {
-        "LOYALTY_DATABASE_URL": database_url,
-        "LOYALTY_REDIS_PREFIX": prefix,
-        "LOYALTY_LOG_LEVEL": "WARNING",
-    }
-    if redis_url is not None:
-        env["LOYALTY_REDIS_URL"] = redis_url
+    env |= {"LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_LEVEL": "WARNING"}
+    env |= settings or {}
     process = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
         env=env,
@@ -111,9 +119,10 @@ def server(database_url: str, redis_url: str | None, prefix: str = "loyalty") ->
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: healthy(base), STARTUP_SECONDS, "the server")
-        yield base
+        yield base, process
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         process.wait(timeout=10)
 
 
