@@ -25,6 +25,9 @@ from persistence.journal import posted_entries
 from persistence.models import JournalEntryRow, OutboxRow
 
 KEEP_PUBLISHED_FOR = timedelta(hours=1)
+# Ids a marking statement names, well under the 32,767 parameters asyncpg and SQLite allow
+# (a bulk award's script may publish 100,000 changes before its Database closes).
+MARKED_A_STATEMENT = 10_000
 
 
 INSERT_OUTBOX_ROWS = insert(table_of(OutboxRow)).returning(
@@ -49,7 +52,8 @@ async def flush_published(database: Database, now: datetime) -> int:
     del database.published_outbox_ids[: len(outbox_ids)]
     if outbox_ids:
         async with database.writing() as session:
-            await _mark(session, outbox_ids, now)
+            for start in range(0, len(outbox_ids), MARKED_A_STATEMENT):
+                await _mark(session, outbox_ids[start : start + MARKED_A_STATEMENT], now)
             await session.commit()
     return len(outbox_ids)
 

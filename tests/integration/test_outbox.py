@@ -115,3 +115,19 @@ async def test_a_process_without_a_marker_marks_what_it_published_when_it_closes
     await command_line.dispose()
 
     assert await unpublished(database) == []
+
+
+async def test_more_changes_than_a_statement_takes_are_all_marked(database: Database) -> None:
+    await committed_earn(database, DeadBroker())
+    (outbox_id,) = await unpublished_ids(database)
+    # Ids of rows that do not exist are marked harmlessly: the one row is among 40,001.
+    database.published_outbox_ids.extend([*range(10**9, 10**9 + 40_000), outbox_id])
+
+    assert await marker(database).mark_once() == 40_001
+    assert await unpublished(database) == []
+
+
+async def unpublished_ids(database: Database) -> list[int]:
+    async with database.reading() as session:
+        query = select(OutboxRow.id).where(OutboxRow.published_at.is_(None))
+        return list((await session.execute(query)).scalars())
