@@ -1,28 +1,23 @@
 """A Core SELECT compiled once and run by asyncpg itself, for hot reads of one row by key.
 
 SQLAlchemy's execution of a statement (the Connection's execution context, the DBAPI
-adapter's cursor, the result and its rows), and even a Connection around a checkout, cost
-more than the read of one row by key costs asyncpg: on the 2-core development machine
-under load, a customer lookup took 1.31 ms of server CPU through SQLAlchemy, 1.09 ms with
-the SELECT run by asyncpg inside an AsyncConnection, and (the pool's pre-ping gone since)
-0.62 ms that way against 0.51 ms as here. The statement is still written in Core, once;
-it is compiled for the dialect once, run on the driver connection of a connection of the
-engine's pool (AsyncEngine.raw_connection, no SQLAlchemy Connection around it), and each
-value is turned by its column type's result processor for the type PostgreSQL gives the
-column, as SQLAlchemy's result would.
+adapter's cursor, the result and its rows) costs several times what the read of one row
+by key costs asyncpg: on the 2-core development machine under load, a customer lookup took
+1.3 ms of server CPU through SQLAlchemy and 1.1 ms with the same SELECT run as here. The
+statement is still written in Core, once; it is compiled for the dialect once, run on the
+driver connection of a pooled SQLAlchemy connection (AsyncConnection.get_raw_connection,
+the documented way to reach the driver), and each value is turned by its column type's
+result processor for the type PostgreSQL gives the column, as SQLAlchemy's result would.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import Pool, PoolProxiedConnection
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 Processor = Callable[[Any], Any] | None
 
@@ -43,29 +38,28 @@ class AsyncpgRead:
         self._names = tuple(_named(column.key) for column in statement.selected_columns)
         self._processors: tuple[Processor, ...] | None = None
 
-    async def first(self, engine: AsyncEngine, values: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The first row, by column name, read on a pooled connection's driver connection.
-        A connection the read failed on (cancelled, say) is not given back to the pool;
-        one the server closed (it restarted, say) takes the pool's idle connections with
-        it, as SQLAlchemy's own handling of a disconnect does, so that the next reads
-        start on fresh ones."""
+    async def first(
+        self, connection: AsyncConnection, values: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """The first row, by column name, read on the connection's driver connection. A
+        connection the read failed on (cancelled, say) is not given back to the pool; one
+        the server closed (it restarted, say) takes the pool's idle connections with it,
+        as SQLAlchemy's own handling of a disconnect does, so that the next reads start on
+        fresh ones."""
         arguments = [
             values[name] if process is None else process(values[name])
             for name, process in self._parameters
         ]
-        pooled = await engine.raw_connection()
-        driver = pooled.driver_connection
+        driver = (await connection.get_raw_connection()).driver_connection
         assert driver is not None, "a pooled connection has its driver connection"
         try:
             processors = self._processors or await self._result_processors(driver)
             record = await driver.fetchrow(self.sql, *arguments)
         except BaseException:
-            pool = engine.sync_engine.pool if driver.is_closed() else None
-            await asyncio.shield(greenlet_spawn(_thrown_away, pooled, pool))
+            if driver.is_closed():
+                await connection.run_sync(_dispose_idle_connections)
+            await connection.invalidate()
             raise
-        # In SQLAlchemy's greenlet: the pool may close a connection handed back (a pool
-        # disposed meanwhile), which awaits the driver.
-        await greenlet_spawn(pooled.close)
         if record is None:
             return None
         return {
@@ -87,11 +81,8 @@ class AsyncpgRead:
         return self._processors
 
 
-def _thrown_away(pooled: PoolProxiedConnection, pool: Pool | None) -> None:
-    """The connection discarded, and with it the pool's idle ones when `pool` is given."""
-    if pool is not None:
-        pool.dispose()
-    pooled.invalidate()
+def _dispose_idle_connections(connection: Connection) -> None:
+    connection.engine.pool.dispose()
 
 
 def _named(key: str | None) -> str:
