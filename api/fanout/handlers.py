@@ -47,6 +47,13 @@ async def until_seated(
             return
 
 
+def unseat(seats: dict[str, Seat], operation_id: str) -> None:
+    """The operation's seat, if it has one, left and forgotten."""
+    seat = seats.pop(operation_id, None)
+    if seat is not None:
+        seat.leave()
+
+
 def release(seats: dict[str, Seat], operation_id: str, seat: Seat) -> None:
     """The seat left, and forgotten unless its id is already another operation's."""
     seat.leave()
@@ -122,18 +129,13 @@ class SeatingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if not seat.started:
                 release(self.seats, operation.id, seat)
 
-    def _unseat(self, operation_id: str) -> None:
-        seat = self.seats.pop(operation_id, None)
-        if seat is not None:
-            seat.leave()
-
     def _ended(self, operation_id: str) -> None:
         """Its broadcast failed: the failure and `complete` are on their way."""
         self.seats.pop(operation_id, None)
         self.operations.pop(operation_id, None)
 
     async def cleanup_operation(self, operation_id: str) -> None:
-        self._unseat(operation_id)
+        unseat(self.seats, operation_id)
         operation = self.operations.get(operation_id)
         if operation is not None and operation.task is None:  # seated: no task to cancel
             del self.operations[operation_id]
@@ -143,7 +145,7 @@ class SeatingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def shutdown(self) -> None:
         await super().shutdown()
         for operation_id in tuple(self.seats):  # seats of operations that failed
-            self._unseat(operation_id)
+            unseat(self.seats, operation_id)
         await self.outbox.close()
 
 
@@ -163,7 +165,7 @@ class SeatingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         finally:
             watchdog.cancel()
             for operation_id in tuple(self.seats):  # seats of operations that failed
-                self._unseat(operation_id)
+                unseat(self.seats, operation_id)
             await self.outbox.close()
 
     async def _close_unless_initialised(self) -> None:
@@ -234,11 +236,6 @@ class SeatingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.send_data_message(result, operation_id)
             is_first_result = False
 
-    def _unseat(self, operation_id: str) -> None:
-        seat = self.seats.pop(operation_id, None)
-        if seat is not None:
-            seat.leave()
-
     def _ended(self, operation_id: str) -> None:
         self.seats.pop(operation_id, None)
         self.tasks.pop(operation_id, None)
@@ -249,8 +246,8 @@ class SeatingGraphQLWSHandler(BaseGraphQLWSHandler[Context, None]):
         seat = self.seats.get(operation_id)
         await super().cleanup_operation(operation_id)
         if seat is not None and seat.started:
-            self._unseat(operation_id)
+            unseat(self.seats, operation_id)
             with suppress(Exception):
                 await self.send_message(CompleteMessage(type="complete", id=operation_id))
         else:
-            self._unseat(operation_id)
+            unseat(self.seats, operation_id)

@@ -8,24 +8,13 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from limits import parse
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from api.rate_counters import RateCounters
 from tests.conftest import REDIS_URL
-
-THREE_A_MINUTE = parse("3/minute")
-START = 1_800_000_000.0 - 1_800_000_000.0 % 60
-
-
-class Clock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.unit.test_rate_counters import START, THREE_A_MINUTE, Clock
 
 
 @pytest.fixture
