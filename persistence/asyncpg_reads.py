@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -55,6 +56,15 @@ class AsyncpgRead:
         try:
             processors = self._processors or await self._result_processors(driver)
             record = await driver.fetchrow(self.sql, *arguments)
+        except asyncpg.InternalClientError as error:
+            # The server ended the connection while it was idle in the pool (restarted,
+            # or pg_terminate_backend): asyncpg has read the FATAL notice but not yet the
+            # close, so the connection is not closed yet and refuses the read with this.
+            await connection.run_sync(_dispose_idle_connections)
+            await connection.invalidate()
+            raise asyncpg.ConnectionDoesNotExistError(
+                "the server closed the connection before the read"
+            ) from error
         except BaseException:
             if driver.is_closed():
                 await connection.run_sync(_dispose_idle_connections)

@@ -163,3 +163,35 @@ async def test_after_the_server_closed_a_connection_the_idle_ones_are_not_used_a
         await database.dispose()
 
     assert all(read is not None and read["backend"] not in backends for read in after)
+
+
+@pytest.mark.postgres
+async def test_a_connection_still_consuming_the_servers_goodbye_is_a_lost_connection(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the server's FATAL notice and the socket's close, asyncpg refuses a read with
+    InternalClientError ('another operation is in progress'). That is the same lost
+    connection: raised as one, and the pool's idle connections are not used again."""
+    database = Database(postgres_url, pool_size=2, max_overflow=0)
+    one = select(func.pg_backend_pid().label("backend"))
+    refusal = asyncpg.InternalClientError("cannot switch to state 12; another operation (2)")
+    try:
+        warm = await asyncio.gather(*(database.first_row(one, {}) for _ in range(2)))
+        backends = {read["backend"] for read in warm if read is not None}
+        with monkeypatch.context() as patched:
+            patched.setattr(asyncpg.Connection, "fetchrow", refuses(refusal))
+            with pytest.raises(asyncpg.ConnectionDoesNotExistError) as raised:
+                await database.first_row(one, {})
+        after = [await database.first_row(one, {}) for _ in range(2)]
+    finally:
+        await database.dispose()
+
+    assert raised.value.__cause__ is refusal
+    assert all(read is not None and read["backend"] not in backends for read in after)
+
+
+def refuses(error: BaseException) -> Any:
+    async def fetchrow(*_arguments: Any, **_options: Any) -> None:
+        raise error
+
+    return fetchrow
