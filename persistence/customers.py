@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.accounts import Account
 from domain.customers import Customer, Identifiers
 from domain.errors import DuplicateCustomer
+from persistence import driver
 from persistence.analytics.inbox import Counted, enqueue
 from persistence.base import table_of
 from persistence.models import CustomerRow
@@ -73,10 +74,10 @@ class SqlAlchemyCustomerRepository:
         await enqueue(self.session, Counted.ENROLMENT, [customer.id])
 
     async def lock_account(self, customer_id: str) -> Account | None:
-        found = await self.session.execute(LOCKED_CUSTOMER, {"customer_id": customer_id})
-        row = found.first()
-        if row is None:
+        found = await driver.first(self.session, LOCKED_CUSTOMER, {"customer_id": customer_id})
+        if found is None:
             return None
+        row = SimpleNamespace(**found)
         self._seen.token = (row.programme_token,)
         self._seen.closed_until = (row.books_closed_until,)
         customer = customer_of(row)
@@ -116,8 +117,7 @@ class SqlAlchemyCustomerRepository:
         if not accounts:
             return
         values = [_account_values(account) for account in accounts]
-        # One account: one statement, not a batch of one.
-        await self.session.execute(SAVE_ACCOUNTS, values[0] if len(values) == 1 else values)
+        await driver.execute_many(self.session, SAVE_ACCOUNTS, values)
         for account in accounts:
             locked = self._locked.get(account.customer_id)
             if locked is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from persistence.asyncpg_reads import AsyncpgRead
+from persistence.asyncpg_statements import AsyncpgStatement
 from persistence.programme_cache import ProgrammeCache
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -55,7 +55,7 @@ class Database:
             if self.is_sqlite
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        self._asyncpg_reads: dict[int, AsyncpgRead] | None = None
+        self._asyncpg_reads: dict[int, AsyncpgStatement] | None = None
         if self.url.get_driver_name() == "asyncpg":
             self._asyncpg_reads = {}
         self.read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -86,7 +86,7 @@ class Database:
         self, statement: Select[Any], values: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
         """The first row a SELECT built once reads, by column name, outside any transaction
-        on PostgreSQL, where asyncpg runs it (persistence/asyncpg_reads.py); SQLAlchemy
+        on PostgreSQL, where asyncpg runs it (persistence/asyncpg_statements.py); SQLAlchemy
         runs it on SQLite."""
         async with self.statement_engine.connect() as connection:
             if self._asyncpg_reads is None:
@@ -96,11 +96,11 @@ class Database:
                 return row
             return await self._asyncpg_read(statement).first(connection, values)
 
-    def _asyncpg_read(self, statement: Select[Any]) -> AsyncpgRead:
+    def _asyncpg_read(self, statement: Select[Any]) -> AsyncpgStatement:
         assert self._asyncpg_reads is not None, "asyncpg runs reads only on PostgreSQL"
         read = self._asyncpg_reads.get(id(statement))
         if read is None or read.statement is not statement:
-            read = AsyncpgRead(statement, self.engine.dialect)
+            read = AsyncpgStatement(statement, self.engine.dialect)
             self._asyncpg_reads[id(statement)] = read
         return read
 

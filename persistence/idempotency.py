@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.errors import DomainError
 from domain.idempotency import StoredOutcome
+from persistence import driver
+from persistence.base import table_of
 from persistence.database import dialect_of, insert_or_ignore
 from persistence.models import IdempotencyKeyRow
 from persistence.records import record_of
@@ -24,16 +26,19 @@ COMPLETE = (
 
 @cache
 def _claim(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING the key, built once per dialect."""
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING the key, built once per dialect, on the
+    table (Core), not the ORM entity: it is a movement's first statement, which SQLAlchemy
+    runs (persistence/driver.py), and the ORM's bulk INSERT and its result cost more."""
+    keys = table_of(IdempotencyKeyRow)
     return (
-        insert_or_ignore(dialect, IdempotencyKeyRow)
+        insert_or_ignore(dialect, keys)
         .values(
             key=bindparam("key"),
             fingerprint=bindparam("fingerprint"),
             created_at=bindparam("created_at"),
         )
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(IdempotencyKeyRow.key)
+        .returning(keys.c.key)
     )
 
 
@@ -46,11 +51,12 @@ class SqlAlchemyIdempotencyRepository:
         self.session = session
 
     async def claim(self, key: str, fingerprint: str) -> StoredOutcome | None:
-        claimed = await self.session.execute(
+        claimed = await driver.first(
+            self.session,
             _claim_statement(self.session),
             {"key": key, "fingerprint": fingerprint, "created_at": datetime.now(UTC)},
         )
-        if claimed.first() is not None:
+        if claimed is not None:
             return None
         query = select(IdempotencyKeyRow).where(IdempotencyKeyRow.key == key)
         row = (await self.session.execute(query)).scalar_one()
@@ -58,7 +64,7 @@ class SqlAlchemyIdempotencyRepository:
         return record_of(StoredOutcome, row, refusal_field=field)
 
     async def complete(self, key: str, entry_id: int) -> None:
-        await self.session.execute(COMPLETE, {"claimed_key": key, "entry_id": entry_id})
+        await driver.rows(self.session, COMPLETE, {"claimed_key": key, "entry_id": entry_id})
 
     async def refuse(self, key: str, error: DomainError) -> None:
         await self._set(

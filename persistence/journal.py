@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.ledger import JournalEntry, JournalLine, Movement, PostedEntry, TransactionKind
 from domain.periods import refuse_closed
-from persistence import lots
+from persistence import driver, lots
 from persistence.analytics import inbox
 from persistence.analytics.inbox import Counted
 from persistence.base import table_of
@@ -44,17 +44,18 @@ class SqlAlchemyJournalRepository:
         if not entries:
             return []
         refuse_closed(await self._closed_until(), entries)
-        ids = await self.session.scalars(INSERT_ENTRIES, [_entry_values(e) for e in entries])
+        inserted = await driver.rows_of_each(
+            self.session, INSERT_ENTRIES, [_entry_values(e) for e in entries]
+        )
         posted = [
-            PostedEntry(entry_id, entry) for entry_id, entry in zip(ids, entries, strict=True)
+            PostedEntry(row["id"], entry) for row, entry in zip(inserted, entries, strict=True)
         ]
         lines = [
             {"entry_id": item.id, "account": line.account, "amount": line.amount}
             for item in posted
             for line in item.entry.lines
         ]
-        if lines:
-            await self.session.execute(INSERT_LINES, lines)
+        await driver.execute_many(self.session, INSERT_LINES, lines)
         await lots.follow(self.session, posted)
         inbox.enqueue_at_commit(self.session, Counted.ENTRY, [item.id for item in posted])
         return posted

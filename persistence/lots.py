@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import lots
 from domain.ledger import PostedEntry
+from persistence import driver
 from persistence.base import table_of
 from persistence.models import LotSpendRow, PointLotRow
 from persistence.records import columns_of, record_of
@@ -27,13 +28,14 @@ async def follow(session: AsyncSession, posted: Sequence[PostedEntry]) -> None:
     opened: dict[tuple[int, int], int] = {}
     if changes.opened:
         rows = [columns_of(lot, left_out=("id",)) for lot in changes.opened]
-        ids = await session.scalars(INSERT_LOTS, rows)
-        opened = {lot.key: lot_id for lot, lot_id in zip(changes.opened, ids, strict=True)}
+        ids = await driver.rows_of_each(session, INSERT_LOTS, rows)
+        opened = {lot.key: row["id"] for lot, row in zip(changes.opened, ids, strict=True)}
     if changes.spent:
         spent = [{"id": lot.id, "remaining": lot.remaining} for lot in changes.spent]
         await session.execute(update(PointLotRow), spent)
-    if changes.taken:
-        await session.execute(INSERT_SPENDS, [_spend_values(t, opened) for t in changes.taken])
+    await driver.execute_many(
+        session, INSERT_SPENDS, [_spend_values(t, opened) for t in changes.taken]
+    )
 
 
 def _spend_values(taken: lots.Taken, opened: dict[tuple[int, int], int]) -> dict[str, object]:

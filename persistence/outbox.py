@@ -19,6 +19,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import BalanceChanged
+from persistence import driver
 from persistence.base import table_of
 from persistence.database import Database
 from persistence.journal import posted_entries
@@ -37,7 +38,7 @@ INSERT_OUTBOX_ROWS = insert(table_of(OutboxRow)).returning(
 
 async def add(session: AsyncSession, events: Sequence[BalanceChanged], now: datetime) -> list[int]:
     rows = [{"entry_id": event.posted.id, "created_at": now} for event in events]
-    return list(await session.scalars(INSERT_OUTBOX_ROWS, rows))
+    return [row["id"] for row in await driver.rows_of_each(session, INSERT_OUTBOX_ROWS, rows)]
 
 
 def note_published(database: Database, outbox_ids: Sequence[int]) -> None:

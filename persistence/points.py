@@ -17,6 +17,7 @@ from domain.refunds import Refund, RefundOutcome, SoldLine, SoldSale
 from domain.rewards import Redemption, RedemptionKind
 from domain.rules import Contribution, ContributionKind, LinePoints
 from domain.sales import SaleLine, sale_total
+from persistence import driver
 from persistence.analytics import inbox
 from persistence.analytics.inbox import Counted
 from persistence.base import table_of
@@ -41,14 +42,14 @@ class SqlAlchemySaleRepository:
         self.session = session
 
     async def record(self, recorded: RecordedSale) -> None:
-        sale_id = await self.session.scalar(INSERT_SALE, _sale_values(recorded))
-        assert sale_id is not None
+        inserted = await driver.first(self.session, INSERT_SALE, _sale_values(recorded))
+        assert inserted is not None
+        sale_id: int = inserted["id"]
         calculation, sale = recorded.calculation, recorded.sale
         lines = [_line_values(sale_id, line) for line in calculation.lines]
-        await self.session.execute(INSERT_SALE_LINES, lines)
+        await driver.execute_many(self.session, INSERT_SALE_LINES, lines)
         parts = [_contribution_values(sale_id, sale, part) for part in calculation.contributions]
-        if parts:
-            await self.session.execute(INSERT_CONTRIBUTIONS, parts)
+        await driver.execute_many(self.session, INSERT_CONTRIBUTIONS, parts)
         inbox.enqueue_at_commit(self.session, Counted.SALE, [sale_id])
 
     async def redeem_entry_of(self, earn_entry_id: int) -> PostedEntry | None:

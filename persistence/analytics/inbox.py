@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from persistence import driver
 from persistence.base import table_of
 from persistence.models import AnalyticsInboxRow
 
@@ -42,9 +43,7 @@ def enqueue_at_commit(session: AsyncSession, kind: Counted, refs: Iterable[objec
 
 
 async def write_enqueued(session: AsyncSession) -> None:
-    rows = session.info.pop(AT_COMMIT, [])
-    if rows:
-        await session.execute(INSERT_INBOX_ROWS, rows)
+    await driver.execute_many(session, INSERT_INBOX_ROWS, session.info.pop(AT_COMMIT, []))
 
 
 def _rows(kind: Counted, refs: Iterable[object]) -> list[dict[str, str]]:

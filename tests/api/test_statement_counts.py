@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from starlette.applications import Starlette
 from api.app import create_app
 from api.services import Services
 from api.settings import Settings
+from persistence.asyncpg_statements import AsyncpgStatement
 from persistence.database import Database
 from tests.conftest import GraphQLClient, bearer
 from tests.operations import create_store, earn, enroll, line, redeem
@@ -65,7 +67,7 @@ async def shop(expiring_app: Starlette, admin_token: str) -> AsyncIterator[Graph
 
 @contextmanager
 def statements_counted(app: Starlette) -> Iterator[list[str]]:
-    """Every SQL statement the app's engines run inside the block."""
+    """Every SQL statement the app runs inside the block, through its engines or asyncpg."""
     services: Services = app.state.services
     engines = {services.database.engine.sync_engine, services.database.write_engine.sync_engine}
     seen: list[str] = []
@@ -75,10 +77,22 @@ def statements_counted(app: Starlette) -> Iterator[list[str]]:
         if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
             seen.append(statement)
 
+    def counted(run: Any) -> Any:
+        async def counting(statement: AsyncpgStatement, *arguments: Any) -> Any:
+            count(None, None, statement.sql)
+            return await run(statement, *arguments)
+
+        return counting
+
     for engine in engines:
         event.listen(engine, "before_cursor_execute", count)
     try:
-        yield seen
+        # And those asyncpg runs by itself (persistence/driver.py, Database.first_row).
+        with (
+            patch.object(AsyncpgStatement, "rows", counted(AsyncpgStatement.rows)),
+            patch.object(AsyncpgStatement, "execute_many", counted(AsyncpgStatement.execute_many)),
+        ):
+            yield seen
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count)

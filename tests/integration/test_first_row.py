@@ -179,7 +179,7 @@ async def test_a_connection_still_consuming_the_servers_goodbye_is_a_lost_connec
         warm = await asyncio.gather(*(database.first_row(one, {}) for _ in range(2)))
         backends = {read["backend"] for read in warm if read is not None}
         with monkeypatch.context() as patched:
-            patched.setattr(asyncpg.Connection, "fetchrow", refuses(refusal))
+            patched.setattr(asyncpg.Connection, "fetch", refuses(refusal))
             with pytest.raises(asyncpg.ConnectionDoesNotExistError) as raised:
                 await database.first_row(one, {})
         after = [await database.first_row(one, {}) for _ in range(2)]
@@ -191,7 +191,7 @@ async def test_a_connection_still_consuming_the_servers_goodbye_is_a_lost_connec
 
 
 def refuses(error: BaseException) -> Any:
-    async def fetchrow(*_arguments: Any, **_options: Any) -> None:
+    async def fetch(*_arguments: Any, **_options: Any) -> None:
         raise error
 
-    return fetchrow
+    return fetch
