@@ -25,6 +25,7 @@ from api.displays.resolvers import DisplayMutations, DisplaySubscriptions
 from api.errors import MASKED_MESSAGE, client_extensions, should_mask
 from api.execution import PlainFieldsExecutionContext
 from api.guests.resolvers import GuestMutations
+from api.input_plans import plan_inputs
 from api.ledger.resolvers import LedgerMutations, LedgerQueries
 from api.ledger.roll_forward import RollForwardQueries
 from api.ledger.valuation import ValuationMutations, ValuationQueries
@@ -87,11 +88,13 @@ def _masked_errors() -> MaskErrors:
 
 class LoyaltySchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Strawberry's schema, which keeps the documents it prepared (api/prepared.py)."""
+        """Strawberry's schema, which keeps the documents it prepared (api/prepared.py) and
+        builds its inputs by plans (api/input_plans.py)."""
         self.prepared = PreparedDocuments(DOCUMENT_CACHE_SIZE)
         remember = partial(RememberPrepared, self.prepared)
         kwargs["extensions"] = [*kwargs.get("extensions", ()), remember]
         super().__init__(*args, **kwargs)
+        plan_inputs(self)
         self.prepared_execution = PreparedExecution(self, _masked_errors())
 
     async def execute(  # noqa: PLR0917  (Strawberry's signature)

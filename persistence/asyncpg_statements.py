@@ -14,15 +14,18 @@ processor for the type PostgreSQL gives the column, as SQLAlchemy's result would
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 from sqlalchemy import Select
-from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import Pool, PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.util import greenlet_spawn
 
 Processor = Callable[[Any], Any] | None
 # A SELECT, or an INSERT, UPDATE or DELETE.
@@ -54,15 +57,15 @@ class AsyncpgStatement:
         self._names = tuple(_named(column.key) for column in self._columns)
         self._processors: tuple[Processor, ...] | None = None
 
-    async def first(
-        self, connection: AsyncConnection, values: Mapping[str, Any]
-    ) -> dict[str, Any] | None:
-        """The first row, by column name, read on the connection's driver connection. A
-        connection the read failed on (cancelled, say) is not given back to the pool; one
-        the server closed (it restarted, say) takes the pool's idle connections with it,
-        as SQLAlchemy's own handling of a disconnect does, so that the next reads start on
-        fresh ones."""
-        driver = (await connection.get_raw_connection()).driver_connection
+    async def first(self, engine: AsyncEngine, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row, by column name, read alone (one statement reads one snapshot) on
+        the driver connection of a connection of the engine's pool, with no SQLAlchemy
+        Connection around it. A connection the read failed on (cancelled, say) is not given
+        back to the pool; one the server closed (it restarted, say) takes the pool's idle
+        connections with it, as SQLAlchemy's own handling of a disconnect does, so that the
+        next reads start on fresh ones."""
+        pooled = await engine.raw_connection()
+        driver = pooled.driver_connection
         assert driver is not None, "a pooled connection has its driver connection"
         try:
             rows = await self.rows(driver, values)
@@ -70,16 +73,16 @@ class AsyncpgStatement:
             # The server ended the connection while it was idle in the pool (restarted,
             # or pg_terminate_backend): asyncpg has read the FATAL notice but not yet the
             # close, so the connection is not closed yet and refuses the read with this.
-            await connection.run_sync(_dispose_idle_connections)
-            await connection.invalidate()
+            await _thrown_away(pooled, engine.sync_engine.pool)
             raise asyncpg.ConnectionDoesNotExistError(
                 "the server closed the connection before the read"
             ) from error
         except BaseException:
-            if driver.is_closed():
-                await connection.run_sync(_dispose_idle_connections)
-            await connection.invalidate()
+            await _thrown_away(pooled, engine.sync_engine.pool if driver.is_closed() else None)
             raise
+        # In SQLAlchemy's greenlet: the pool may close a connection handed back (a pool
+        # disposed meanwhile), which awaits the driver.
+        await greenlet_spawn(pooled.close)
         return rows[0] if rows else None
 
     async def rows(self, driver: Any, values: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -150,8 +153,16 @@ def _refuse_python_defaults(compiled: SQLCompiler) -> None:
         raise ValueError(f"defaults computed in Python ({names}): run it through SQLAlchemy")
 
 
-def _dispose_idle_connections(connection: Connection) -> None:
-    connection.engine.pool.dispose()
+async def _thrown_away(pooled: PoolProxiedConnection, pool: Pool | None) -> None:
+    """The connection discarded, and with it the pool's idle ones when `pool` is given
+    (shielded: a read cancelled still discards its connection)."""
+    await asyncio.shield(greenlet_spawn(_discard, pooled, pool))
+
+
+def _discard(pooled: PoolProxiedConnection, pool: Pool | None) -> None:
+    if pool is not None:
+        pool.dispose()
+    pooled.invalidate()
 
 
 def _named(key: str | None) -> str:

@@ -47,14 +47,6 @@ class Database:
             self.write_engine = create_async_engine(self.url, **engine_options)
             _configure_sqlite(self.write_engine, begin="BEGIN IMMEDIATE")
             self.write_lock = asyncio.Lock()
-        # A read of one statement sees one snapshot by itself: on PostgreSQL a transaction
-        # around it would cost a BEGIN and a ROLLBACK, two round trips more than the read
-        # (SQLite's are no round trips).
-        self.statement_engine = (
-            self.engine
-            if self.is_sqlite
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
         self._asyncpg_reads: dict[int, AsyncpgStatement] | None = None
         if self.url.get_driver_name() == "asyncpg":
             self._asyncpg_reads = {}
@@ -85,16 +77,17 @@ class Database:
     async def first_row(
         self, statement: Select[Any], values: Mapping[str, Any]
     ) -> Mapping[str, Any] | None:
-        """The first row a SELECT built once reads, by column name, outside any transaction
-        on PostgreSQL, where asyncpg runs it (persistence/asyncpg_statements.py); SQLAlchemy
-        runs it on SQLite."""
-        async with self.statement_engine.connect() as connection:
-            if self._asyncpg_reads is None:
-                row: Mapping[str, Any] | None = (
-                    (await connection.execute(statement, values)).mappings().first()
-                )
-                return row
-            return await self._asyncpg_read(statement).first(connection, values)
+        """The first row a SELECT built once reads, by column name. On PostgreSQL asyncpg
+        runs it on a pooled connection, alone, outside any transaction (one statement
+        reads one snapshot): persistence/asyncpg_statements.py. SQLAlchemy runs it on
+        SQLite."""
+        if self._asyncpg_reads is not None:
+            return await self._asyncpg_read(statement).first(self.engine, values)
+        async with self.engine.connect() as connection:
+            row: Mapping[str, Any] | None = (
+                (await connection.execute(statement, values)).mappings().first()
+            )
+        return row
 
     def _asyncpg_read(self, statement: Select[Any]) -> AsyncpgStatement:
         assert self._asyncpg_reads is not None, "asyncpg runs reads only on PostgreSQL"
