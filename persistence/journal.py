@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -16,15 +17,24 @@ from persistence import driver, lots
 from persistence.analytics import inbox
 from persistence.analytics.inbox import Counted
 from persistence.base import table_of
+from persistence.database import dialect_of
 from persistence.models import JournalEntryRow, JournalLineRow
 from persistence.periods import closed_until
 from persistence.programme_cache import ReadUnderLock
 from persistence.records import actor_columns, actor_of, columns_of, record_of, values_of
+from persistence.with_children import Children, InsertWithChildren
 
 INSERT_ENTRIES = insert(table_of(JournalEntryRow)).returning(
     JournalEntryRow.id, sort_by_parameter_order=True
 )
 INSERT_LINES = insert(table_of(JournalLineRow))
+
+
+@cache
+def _entry_with_lines(entry_columns: tuple[str, ...]) -> InsertWithChildren:
+    """An entry with its lines in one statement, built once for each set of columns."""
+    lines = Children(table_of(JournalLineRow), "entry_id", ("account", "amount"))
+    return InsertWithChildren(table_of(JournalEntryRow), entry_columns, [lines])
 
 
 class SqlAlchemyJournalRepository:
@@ -44,6 +54,28 @@ class SqlAlchemyJournalRepository:
         if not entries:
             return []
         refuse_closed(await self._closed_until(), entries)
+        if len(entries) == 1 and dialect_of(self.session) == "postgresql":
+            posted = [await self._add_with_lines(entries[0])]
+        else:
+            posted = await self._add_then_lines(entries)
+        await lots.follow(self.session, posted)
+        inbox.enqueue_at_commit(self.session, Counted.ENTRY, [item.id for item in posted])
+        return posted
+
+    async def _add_with_lines(self, entry: JournalEntry) -> PostedEntry:
+        """One entry and its lines in one statement (persistence/with_children.py)."""
+        values = _entry_values(entry)
+        together = _entry_with_lines(tuple(values))
+        lines = [{"account": line.account, "amount": line.amount} for line in entry.lines]
+        inserted = await driver.first(
+            self.session, together.statement, together.values(values, [lines])
+        )
+        assert inserted is not None
+        return PostedEntry(inserted["id"], entry)
+
+    async def _add_then_lines(self, entries: Sequence[JournalEntry]) -> list[PostedEntry]:
+        """The entries in one statement (SQLAlchemy's insertmanyvalues pages a batch), then
+        all their lines in another."""
         inserted = await driver.rows_of_each(
             self.session, INSERT_ENTRIES, [_entry_values(e) for e in entries]
         )
@@ -56,8 +88,6 @@ class SqlAlchemyJournalRepository:
             for line in item.entry.lines
         ]
         await driver.execute_many(self.session, INSERT_LINES, lines)
-        await lots.follow(self.session, posted)
-        inbox.enqueue_at_commit(self.session, Counted.ENTRY, [item.id for item in posted])
         return posted
 
     async def _closed_until(self) -> datetime | None:

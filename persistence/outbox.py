@@ -20,10 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import BalanceChanged
 from persistence import driver
+from persistence.analytics import inbox
 from persistence.base import table_of
-from persistence.database import Database
+from persistence.database import Database, dialect_of
 from persistence.journal import posted_entries
 from persistence.models import JournalEntryRow, OutboxRow
+from persistence.with_children import InsertWithChildren
 
 KEEP_PUBLISHED_FOR = timedelta(hours=1)
 # Ids a marking statement names, well under the 32,767 parameters asyncpg and SQLite allow
@@ -34,10 +36,27 @@ MARKED_A_STATEMENT = 10_000
 INSERT_OUTBOX_ROWS = insert(table_of(OutboxRow)).returning(
     OutboxRow.id, sort_by_parameter_order=True
 )
+OUTBOX_WITH_INBOX = InsertWithChildren(
+    table_of(OutboxRow), ("entry_id", "created_at"), [inbox.INBOX_ROWS]
+)
 
 
-async def add(session: AsyncSession, events: Sequence[BalanceChanged], now: datetime) -> list[int]:
+async def add(
+    session: AsyncSession,
+    events: Sequence[BalanceChanged],
+    now: datetime,
+    inbox_rows: list[dict[str, str]],
+) -> list[int]:
+    """The changes' outbox rows, and the analytics inbox rows of the same commit: one
+    statement on PostgreSQL for one change (persistence/with_children.py), else two."""
     rows = [{"entry_id": event.posted.id, "created_at": now} for event in events]
+    if len(rows) == 1 and dialect_of(session) == "postgresql":
+        found = await driver.first(
+            session, OUTBOX_WITH_INBOX.statement, OUTBOX_WITH_INBOX.values(rows[0], [inbox_rows])
+        )
+        assert found is not None
+        return [found["id"]]
+    await inbox.write(session, inbox_rows)
     return [row["id"] for row in await driver.rows_of_each(session, INSERT_OUTBOX_ROWS, rows)]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -21,6 +22,7 @@ from persistence import driver
 from persistence.analytics import inbox
 from persistence.analytics.inbox import Counted
 from persistence.base import table_of
+from persistence.database import dialect_of
 from persistence.journal import SqlAlchemyJournalRepository
 from persistence.models import (
     EarnContributionRow,
@@ -31,10 +33,49 @@ from persistence.models import (
     SaleRow,
 )
 from persistence.records import columns_of, record_of
+from persistence.with_children import Children, InsertWithChildren
 
 INSERT_SALE = insert(table_of(SaleRow)).returning(SaleRow.id)
 INSERT_SALE_LINES = insert(table_of(SaleLineRow))
 INSERT_CONTRIBUTIONS = insert(table_of(EarnContributionRow))
+# The columns a sale's children are given (their ids, their sale's id and what a refund
+# later sets are not).
+SALE_LINE_COLUMNS = (
+    "line_no",
+    "sku",
+    "category",
+    "quantity",
+    "unit_price",
+    "amount",
+    "points_per_unit",
+    "earning_amount",
+    "multiplier",
+    "points",
+)
+CONTRIBUTION_COLUMNS = (
+    "customer_id",
+    "rule_id",
+    "rule_version",
+    "rule_name",
+    "kind",
+    "line_no",
+    "points",
+    "occurred_at",
+)
+
+
+@cache
+def _sale_with_children(sale_columns: tuple[str, ...]) -> InsertWithChildren:
+    """The sale with its lines and parts in one statement, built once for each set of the
+    sale's columns given (a checkout gives its timing too)."""
+    return InsertWithChildren(
+        table_of(SaleRow),
+        sale_columns,
+        [
+            Children(table_of(SaleLineRow), "sale_id", SALE_LINE_COLUMNS),
+            Children(table_of(EarnContributionRow), "sale_id", CONTRIBUTION_COLUMNS),
+        ],
+    )
 
 
 class SqlAlchemySaleRepository:
@@ -42,15 +83,37 @@ class SqlAlchemySaleRepository:
         self.session = session
 
     async def record(self, recorded: RecordedSale) -> None:
-        inserted = await driver.first(self.session, INSERT_SALE, _sale_values(recorded))
+        """The sale, its lines and each rule's part: one statement on PostgreSQL
+        (persistence/with_children.py), three on SQLite."""
+        calculation, sale = recorded.calculation, recorded.sale
+        values = _sale_values(recorded)
+        lines = [_line_values(line) for line in calculation.lines]
+        parts = [_contribution_values(sale, part) for part in calculation.contributions]
+        if dialect_of(self.session) == "postgresql":
+            together = _sale_with_children(tuple(values))
+            inserted = await driver.first(
+                self.session, together.statement, together.values(values, [lines, parts])
+            )
+            assert inserted is not None
+            sale_id: int = inserted["id"]
+        else:
+            sale_id = await self._record_one_by_one(values, lines, parts)
+        inbox.enqueue_at_commit(self.session, Counted.SALE, [sale_id])
+
+    async def _record_one_by_one(
+        self,
+        values: dict[str, Any],
+        lines: list[dict[str, Any]],
+        parts: list[dict[str, Any]],
+    ) -> int:
+        inserted = await driver.first(self.session, INSERT_SALE, values)
         assert inserted is not None
         sale_id: int = inserted["id"]
-        calculation, sale = recorded.calculation, recorded.sale
-        lines = [_line_values(sale_id, line) for line in calculation.lines]
-        await driver.execute_many(self.session, INSERT_SALE_LINES, lines)
-        parts = [_contribution_values(sale_id, sale, part) for part in calculation.contributions]
-        await driver.execute_many(self.session, INSERT_CONTRIBUTIONS, parts)
-        inbox.enqueue_at_commit(self.session, Counted.SALE, [sale_id])
+        for rows, statement in ((lines, INSERT_SALE_LINES), (parts, INSERT_CONTRIBUTIONS)):
+            await driver.execute_many(
+                self.session, statement, [{"sale_id": sale_id, **row} for row in rows]
+            )
+        return sale_id
 
     async def redeem_entry_of(self, earn_entry_id: int) -> PostedEntry | None:
         row = await self._sale(earn_entry_id)
@@ -156,11 +219,10 @@ def _milliseconds(elapsed: timedelta) -> int:
     return max(0, elapsed // timedelta(milliseconds=1))
 
 
-def _line_values(sale_id: int, line: LinePoints) -> dict[str, Any]:
+def _line_values(line: LinePoints) -> dict[str, Any]:
     """A line as it earned: its amount, and the part of it that earned (`earning_amount`)."""
     return columns_of(
         line.line,
-        sale_id=sale_id,
         line_no=line.line_no,
         amount=line.line.amount,
         points_per_unit=line.rate,
@@ -170,13 +232,12 @@ def _line_values(sale_id: int, line: LinePoints) -> dict[str, Any]:
     )
 
 
-def _contribution_values(sale_id: int, sale: TillSale, part: Contribution) -> dict[str, Any]:
+def _contribution_values(sale: TillSale, part: Contribution) -> dict[str, Any]:
     """A rule version's part, kept with the customer and the time for per-day caps."""
     rule = part.rule
     return columns_of(
         part,
         left_out=("rule",),
-        sale_id=sale_id,
         customer_id=sale.customer_id,
         occurred_at=sale.occurred_at,
         kind=part.kind.value,

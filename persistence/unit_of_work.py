@@ -102,10 +102,14 @@ class SqlAlchemyUnitOfWork:
     async def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("a read-only unit of work cannot commit")
-        await inbox.write_enqueued(self._session)
+        inbox_rows = inbox.take_enqueued(self._session)
         balance_changes = [e for e in self._events if isinstance(e, BalanceChanged)]
         if balance_changes:
-            self._outbox_ids = await outbox.add(self._session, balance_changes, datetime.now(UTC))
+            self._outbox_ids = await outbox.add(
+                self._session, balance_changes, datetime.now(UTC), inbox_rows
+            )
+        else:
+            await inbox.write(self._session, inbox_rows)
         await self._session.commit()
         self._committed = True
 

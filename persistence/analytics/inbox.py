@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from persistence import driver
 from persistence.base import table_of
 from persistence.models import AnalyticsInboxRow
+from persistence.with_children import Children
 
 
 class Counted(StrEnum):
@@ -26,6 +27,8 @@ class Counted(StrEnum):
 
 
 INSERT_INBOX_ROWS = insert(table_of(AnalyticsInboxRow))
+# The rows beside another row in one statement (persistence/with_children.py).
+INBOX_ROWS = Children(table_of(AnalyticsInboxRow), None, ("kind", "ref"))
 # Rows a unit of work adds at its commit, all kinds in one statement, kept in the session.
 AT_COMMIT = "analytics_inbox_at_commit"
 
@@ -37,13 +40,20 @@ async def enqueue(session: AsyncSession, kind: Counted, refs: Iterable[object]) 
 
 
 def enqueue_at_commit(session: AsyncSession, kind: Counted, refs: Iterable[object]) -> None:
-    """Rows written with the others by `write_enqueued` when the unit of work commits
-    (persistence/unit_of_work.py), in the same transaction: one statement a commit."""
+    """Rows written with the others when the unit of work commits
+    (persistence/unit_of_work.py), in the same transaction: one statement a commit, the
+    outbox's row too on PostgreSQL (persistence/outbox.py)."""
     session.info.setdefault(AT_COMMIT, []).extend(_rows(kind, refs))
 
 
-async def write_enqueued(session: AsyncSession) -> None:
-    await driver.execute_many(session, INSERT_INBOX_ROWS, session.info.pop(AT_COMMIT, []))
+def take_enqueued(session: AsyncSession) -> list[dict[str, str]]:
+    """The rows enqueued at commit, for the caller to write (and no longer enqueued)."""
+    rows: list[dict[str, str]] = session.info.pop(AT_COMMIT, [])
+    return rows
+
+
+async def write(session: AsyncSession, rows: list[dict[str, str]]) -> None:
+    await driver.execute_many(session, INSERT_INBOX_ROWS, rows)
 
 
 def _rows(kind: Counted, refs: Iterable[object]) -> list[dict[str, str]]:

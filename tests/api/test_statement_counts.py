@@ -164,13 +164,26 @@ ONE_EARN = [
     "INSERT INTO analytics_inbox",
     "INSERT INTO outbox",
 ]
+# PostgreSQL inserts the entry with its lines, the sale with its lines and parts, and the
+# outbox row with the analytics inbox rows, in one statement each
+# (persistence/with_children.py).
+ONE_EARN_ON_POSTGRES = [
+    "INSERT INTO idempotency_keys",
+    "SELECT customers.id",
+    "UPDATE customers",
+    "WITH journal_entries_inserted",
+    "INSERT INTO point_lots",
+    "UPDATE idempotency_keys",
+    "WITH sales_inserted",
+    "WITH analytics_inbox_inserted",
+]
 EARN_WITH_CUSTOMER = """
 mutation($input: EarnPointsInput!) { earnPoints(input: $input) {
   transaction { id points balanceAfter } customer { id name balance balanceVersion }
   userErrors { code } } }"""
 
 
-async def test_an_earn_is_one_transaction_of_twelve_statements(
+async def test_an_earn_is_one_transaction_of_twelve_statements_or_eight(
     expiring_app: Starlette, shop: GraphQLClient
 ) -> None:
     await create_store(shop, "S1")
@@ -186,7 +199,10 @@ async def test_an_earn_is_one_transaction_of_twelve_statements(
     assert payload["userErrors"] == []
     assert payload["customer"]["balance"] == payload["transaction"]["balanceAfter"] == 24
     assert payload["customer"]["balanceVersion"] == 2
-    assert [_opening(statement) for statement in seen] == ONE_EARN
+    on_sqlite = expiring_app.state.services.database.is_sqlite
+    assert [_opening(statement) for statement in seen] == (
+        ONE_EARN if on_sqlite else ONE_EARN_ON_POSTGRES
+    )
 
 
 def _opening(statement: str) -> str:
