@@ -131,11 +131,18 @@ async def _known_periods(
 ) -> defaultdict[tuple[str, str, str, str], set[date]]:
     known: defaultdict[tuple[str, str, str, str], set[date]] = defaultdict(set)
     for chunk in chunks(customers):
+        known_rows = RollupCustomerPeriodRow
         rows = await session.execute(
-            select(RollupCustomerPeriodRow).where(RollupCustomerPeriodRow.customer_id.in_(chunk))
+            select(
+                known_rows.zone,
+                known_rows.granularity,
+                known_rows.scope,
+                known_rows.customer_id,
+                known_rows.period,
+            ).where(known_rows.customer_id.in_(chunk))
         )
-        for row in rows.scalars():
-            known[(row.zone, row.granularity, row.scope, row.customer_id)].add(row.period)
+        for zone, granularity, scope, customer_id, period in rows.all():
+            known[(zone, granularity, scope, customer_id)].add(period)
     return known
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from persistence.analytics import events
@@ -42,7 +42,7 @@ async def count_campaign_spends(session: AsyncSession, tally: Tally) -> None:
 
 
 async def count_campaign_sales(
-    session: AsyncSession, zones: Zones, sales: Sequence[SaleRow]
+    session: AsyncSession, zones: Zones, sales: Sequence[Row[Any]]
 ) -> None:
     """Each sale of a campaign's recipients or holdout, for revenue before and after."""
     if not sales:

@@ -6,13 +6,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.analytics import PROGRAMME, Metric, age_in_days, significant
 from domain.ledger import BREAKAGE, POINTS_ISSUED, POINTS_REDEEMED, TransactionKind
 from persistence.analytics.tally import Tally
+from persistence.base import table_of
 from persistence.models import (
     BulkAwardRecipientRow,
     CustomerRow,
@@ -25,16 +27,23 @@ from persistence.models import (
 )
 
 PROMOTIONS = "programme:promotions:"
+# Read as Core rows (by column name), not ORM instances: the rollup worker reads every
+# entry and sale the API writes, and loading instances cost several times the reading.
+ENTRIES = table_of(JournalEntryRow)
+SPENDS = table_of(LotSpendRow)
+SALES = table_of(SaleRow)
+GUEST_SALES = table_of(GuestSaleRow)
+CUSTOMERS = table_of(CustomerRow)
 
 
 @dataclass(frozen=True)
 class EntryFacts:
     """A journal entry with what analytics need beside it."""
 
-    row: JournalEntryRow
+    row: Row[Any]  # of journal_entries
     lines: dict[str, int]
     is_refund: bool
-    spent: list[LotSpendRow]
+    spent: list[Row[Any]]  # of lot_spends
 
     def counter_amount(self, account_prefix: str) -> int:
         return sum(
@@ -45,25 +54,22 @@ class EntryFacts:
 async def tally_entries(session: AsyncSession, tally: Tally, ids: Sequence[int]) -> None:
     if not ids:
         return
-    rows = list(
-        (
-            await session.execute(select(JournalEntryRow).where(JournalEntryRow.id.in_(ids)))
-        ).scalars()
-    )
+    rows = (await session.execute(select(ENTRIES).where(ENTRIES.c.id.in_(ids)))).all()
     lines: defaultdict[int, dict[str, int]] = defaultdict(dict)
-    for line in (
-        await session.execute(select(JournalLineRow).where(JournalLineRow.entry_id.in_(ids)))
-    ).scalars():
-        lines[line.entry_id][line.account] = lines[line.entry_id].get(line.account, 0) + line.amount
+    found_lines = await session.execute(
+        select(JournalLineRow.entry_id, JournalLineRow.account, JournalLineRow.amount).where(
+            JournalLineRow.entry_id.in_(ids)
+        )
+    )
+    for entry_id, account, amount in found_lines.all():
+        lines[entry_id][account] = lines[entry_id].get(account, 0) + amount
     refunds = set(
         (
             await session.execute(select(RefundRow.entry_id).where(RefundRow.entry_id.in_(ids)))
         ).scalars()
     )
-    spends: defaultdict[int, list[LotSpendRow]] = defaultdict(list)
-    for spend in (
-        await session.execute(select(LotSpendRow).where(LotSpendRow.entry_id.in_(ids)))
-    ).scalars():
+    spends: defaultdict[int, list[Row[Any]]] = defaultdict(list)
+    for spend in (await session.execute(select(SPENDS).where(SPENDS.c.entry_id.in_(ids)))).all():
         spends[spend.entry_id].append(spend)
     awards = await _award_jobs(session, [s for held in spends.values() for s in held])
     for row in rows:
@@ -71,7 +77,7 @@ async def tally_entries(session: AsyncSession, tally: Tally, ids: Sequence[int])
         _tally_entry(tally, facts, awards)
 
 
-async def _award_jobs(session: AsyncSession, spends: Sequence[LotSpendRow]) -> dict[int, str]:
+async def _award_jobs(session: AsyncSession, spends: Sequence[Row[Any]]) -> dict[int, str]:
     """The bulk award each spent lot's crediting entry came from, if any."""
     entry_ids = sorted({s.lot_entry_id for s in spends if s.lot_entry_id is not None})
     if not entry_ids:
@@ -126,14 +132,16 @@ def _tally_redemption(tally: Tally, facts: EntryFacts, awards: dict[int, str]) -
             tally.campaign_spends[(job, row.id)] = (when, before + spend.points)
 
 
-def money_paid(row: SaleRow) -> Decimal:
+def money_paid(row: SaleRow | Row[Any]) -> Decimal:
     return row.total - (row.discount or Decimal(0))
 
 
-async def tally_sales(session: AsyncSession, tally: Tally, ids: Sequence[int]) -> list[SaleRow]:
+async def tally_sales(
+    session: AsyncSession, tally: Tally, ids: Sequence[int]
+) -> Sequence[Row[Any]]:
     if not ids:
         return []
-    rows = list((await session.execute(select(SaleRow).where(SaleRow.id.in_(ids)))).scalars())
+    rows = (await session.execute(select(SALES).where(SALES.c.id.in_(ids)))).all()
     for row in rows:
         when, store, paid = row.occurred_at, row.store_id, money_paid(row)
         redeemed = int(row.points_redeemed > 0 or row.redeem_entry_id is not None)
@@ -157,7 +165,7 @@ async def tally_sales(session: AsyncSession, tally: Tally, ids: Sequence[int]) -
 async def tally_guest_sales(session: AsyncSession, tally: Tally, ids: Sequence[int]) -> None:
     if not ids:
         return
-    rows = (await session.execute(select(GuestSaleRow).where(GuestSaleRow.id.in_(ids)))).scalars()
+    rows = (await session.execute(select(GUEST_SALES).where(GUEST_SALES.c.id.in_(ids)))).all()
     for row in rows:
         tally.add(row.occurred_at, row.store_id, guest_sales=1, guest_revenue=row.total)
 
@@ -165,7 +173,7 @@ async def tally_guest_sales(session: AsyncSession, tally: Tally, ids: Sequence[i
 async def tally_enrolments(session: AsyncSession, tally: Tally, ids: Sequence[str]) -> None:
     if not ids:
         return
-    rows = (await session.execute(select(CustomerRow).where(CustomerRow.id.in_(ids)))).scalars()
+    rows = (await session.execute(select(CUSTOMERS).where(CUSTOMERS.c.id.in_(ids)))).all()
     for row in rows:
         tally.add_programme(row.enrolled_at, new_customers=1)
         tally.add_staff(row.enrolled_at, row.enrolled_by_staff, row.enrolled_store_id, enrolments=1)

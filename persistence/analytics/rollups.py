@@ -82,13 +82,13 @@ async def count_batch(session: AsyncSession, zones: Zones, limit: int) -> BatchC
     caller commits. Nothing is counted when another process is counting."""
     if not await take_the_lock(session):
         return BatchCounted(0, frozenset(), locked_out=True)
-    inbox = list(
-        (
-            await session.execute(
-                select(AnalyticsInboxRow).order_by(AnalyticsInboxRow.id).limit(limit)
-            )
-        ).scalars()
-    )
+    inbox = (
+        await session.execute(
+            select(AnalyticsInboxRow.id, AnalyticsInboxRow.kind, AnalyticsInboxRow.ref)
+            .order_by(AnalyticsInboxRow.id)
+            .limit(limit)
+        )
+    ).all()
     if not inbox:
         return BatchCounted(0, frozenset())
     refs: defaultdict[str, list[str]] = defaultdict(list)
