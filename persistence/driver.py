@@ -27,6 +27,7 @@ DRIVER = "asyncpg driver connection"
 Values = Mapping[str, Any]
 # A row read, by column name (SQLAlchemy's RowMapping on SQLite, a dict on asyncpg).
 Row = Mapping[Any, Any]
+COMPILED_KEPT = 512
 _compiled: dict[tuple[int, int, tuple[str, ...]], AsyncpgStatement] = {}
 
 
@@ -102,6 +103,9 @@ def _asyncpg_statement(
     key = (id(statement), id(dialect), keys)
     compiled = _compiled.get(key)
     if compiled is None or compiled.statement is not statement:
+        if len(_compiled) >= COMPILED_KEPT:
+            # Statements are built once; one built per call would only fill this.
+            _compiled.clear()
         compiled = AsyncpgStatement(statement, dialect, keys)
         _compiled[key] = compiled
     return compiled

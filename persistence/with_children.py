@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select
+from sqlalchemy import CTE, Select, Table, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 
@@ -44,19 +44,7 @@ class InsertWithChildren:
             .returning(parent.c.id)
             .cte(f"{parent.name}_inserted")
         )
-        rows = [
-            insert(child.table)
-            .from_select(
-                [*named, *child.columns],
-                select(
-                    *(inserted.c.id for _ in named),
-                    *(func.unnest(_array(child, column)) for column in child.columns),
-                ),
-            )
-            .cte(f"{child.table.name}_inserted")
-            for child in children
-            for named in [[] if child.parent_column is None else [child.parent_column]]
-        ]
+        rows = [_rows_of(child, inserted) for child in children]
         self.statement: Select[Any] = select(inserted.c.id).add_cte(*rows)
 
     def values(
@@ -72,6 +60,18 @@ class InsertWithChildren:
             for column in child.columns:
                 values[_array_name(child, column)] = [row[column] for row in rows]
         return values
+
+
+def _rows_of(child: Children, inserted: CTE) -> CTE:
+    """INSERT INTO the child's table SELECT the parent's id (when the child names it) and
+    each column's array unnested, all in step."""
+    unnested = [func.unnest(_array(child, column)) for column in child.columns]
+    if child.parent_column is None:
+        columns, source = list(child.columns), select(*unnested)
+    else:
+        columns = [child.parent_column, *child.columns]
+        source = select(inserted.c.id, *unnested)
+    return insert(child.table).from_select(columns, source).cte(f"{child.table.name}_inserted")
 
 
 def _array(child: Children, column: str) -> Any:
