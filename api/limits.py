@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from graphql import (
     ASTValidationRule,
@@ -29,6 +30,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
 )
@@ -44,6 +46,7 @@ from strawberry.extensions import (
 from api.errors import QUERY_TOO_COMPLEX
 from api.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from api.settings import Settings
+from domain.errors import ErrorCode
 
 # Paginated fields and the page size they use when `first` is not given.
 PAGED_FIELDS = {"transactions": DEFAULT_PAGE_SIZE}
@@ -53,13 +56,14 @@ DOCUMENT_CACHE_SIZE = 512
 def document_limits(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories: Strawberry makes fresh extensions for every operation."""
     rules: list[type[ASTValidationRule]] = [
+        UnstorableText,
         size_limit(
             Size(
                 depth=settings.max_query_depth,
                 aliases=settings.max_aliases,
                 cost=settings.max_query_cost,
             )
-        )
+        ),
     ]
     limits: list[Callable[[], SchemaExtension]] = [
         partial(MaxTokensLimiter, max_token_count=settings.max_query_tokens),
@@ -136,6 +140,33 @@ class DocumentSize:
         self._measuring.discard(name)
         self._measured[name] = size
         return size
+
+
+class UnstorableText(ValidationRule):
+    """A string in the document itself that no database stores: a NUL or a lone surrogate,
+    written as a GraphQL escape (`"\\u0000"`), which the JSON check of the request never
+    sees (api/view.py checks the body and the variables). Refused before anything runs."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: Any) -> None:
+        if not storable(node.value):
+            self.report_error(
+                GraphQLError(
+                    "this text cannot be stored: it holds a NUL or a lone surrogate",
+                    node,
+                    extensions={"code": ErrorCode.INVALID_INPUT.value},
+                )
+            )
+
+
+def storable(text: str) -> bool:
+    """No NUL, no lone surrogate (which UTF-8 cannot encode)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def size_limit(limit: Size) -> type[ValidationRule]:

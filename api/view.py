@@ -39,6 +39,7 @@ from api.context import Context
 from api.errors import UNAUTHENTICATED
 from api.fanout.broadcasts import Broadcasts
 from api.fanout.handlers import SeatingGraphQLWSHandler, SeatingTransportWSHandler
+from api.limits import storable
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +77,8 @@ GRAPHIQL_FETCHER_WITH_AUTHORIZATION = """      const authorizationFromHeadersTab
 def refuse_unstorable_text(value: object) -> None:
     """Raise ValueError for a NUL or a lone surrogate anywhere in a parsed JSON value."""
     if isinstance(value, str):
-        value.encode()  # UnicodeEncodeError, a ValueError, on a lone surrogate
-        if "\x00" in value:
-            raise ValueError("NUL in text")
+        if not storable(value):
+            raise ValueError("a NUL or a lone surrogate in text")
     elif isinstance(value, dict):
         for key, item in value.items():
             refuse_unstorable_text(key)

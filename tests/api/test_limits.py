@@ -434,6 +434,68 @@ async def test_document_limits_apply_to_subscriptions_over_websocket(
     assert [error["message"] for error in refused["payload"]] == ["16 aliases found. Allowed: 15"]
 
 
+# --- text no database stores, written in the document ------------------------------------
+
+# GraphQL escapes, as a client's JSON carries them: the document's text holds `\u0000`.
+UNSTORABLE_DOCUMENTS = {
+    "customer lookup, NUL": '{ customer(lookup: {email: "a\\u0000b@example.com"}) { id } }',
+    "bulk award, NUL": '{ bulkAward(id: "job-\\u0000") { id } }',
+    "clear display, NUL": (
+        'mutation { clearDisplay(input: {terminalId: "T\\u0000", storeId: "S1"}) '
+        "{ userErrors { code } } }"
+    ),
+}
+
+
+@pytest.mark.parametrize("document", UNSTORABLE_DOCUMENTS.values(), ids=UNSTORABLE_DOCUMENTS)
+async def test_text_no_database_stores_written_in_the_document_is_invalid_input(
+    admin: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, document: str
+) -> None:
+    caplog.set_level(logging.ERROR)
+
+    body = await ask(admin, document)
+
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "INVALID_INPUT"
+    assert error["message"] == "this text cannot be stored: it holds a NUL or a lone surrogate"
+    assert server_faults(caplog) == []
+
+
+async def test_a_lone_surrogate_escape_in_the_document_is_a_syntax_error(
+    admin: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """graphql-core's lexer refuses it before any rule runs (the JSON of the request
+    cannot carry one raw: api/view.py)."""
+    caplog.set_level(logging.ERROR)
+
+    body = await ask(admin, '{ customer(lookup: {email: "\\ud800@example.com"}) { id } }')
+
+    assert body["data"] is None
+    assert messages(body)[0].startswith("Syntax Error: Invalid Unicode escape sequence")
+    assert server_faults(caplog) == []
+
+
+async def test_the_same_text_as_a_plain_escape_is_accepted(admin: httpx.AsyncClient) -> None:
+    body = await ask(admin, '{ customer(lookup: {email: "a\\u0041b@example.com"}) { id } }')
+
+    assert body == {"data": {"customer": None}}
+
+
+async def test_text_no_database_stores_is_refused_in_a_subscription_over_websocket(
+    app: Starlette, admin_token: str
+) -> None:
+    query = 'subscription { balanceChanged(customerId: "x\\u0000") { balance } }'
+
+    async with websocket_client(app) as http, open_ws(http, "graphql-transport-ws") as ws:
+        await initialise(ws, admin_token)
+        await ws.send_json({"id": "1", "type": "subscribe", "payload": {"query": query}})
+        refused = await next_message(ws)
+
+    assert refused["type"] == "error"
+    assert [error["extensions"]["code"] for error in refused["payload"]] == ["INVALID_INPUT"]
+
+
 @pytest.fixture
 async def impatient_app(sqlite_settings: Settings) -> AsyncIterator[Starlette]:
     """connection_init must come within 0.2 s."""
