@@ -17,12 +17,11 @@ from persistence import driver, lots
 from persistence.analytics import inbox
 from persistence.analytics.inbox import Counted
 from persistence.base import table_of
-from persistence.database import dialect_of
 from persistence.models import JournalEntryRow, JournalLineRow
 from persistence.periods import closed_until
 from persistence.programme_cache import ReadUnderLock
 from persistence.records import actor_columns, actor_of, columns_of, record_of, values_of
-from persistence.with_children import Children, InsertWithChildren
+from persistence.with_children import Children, InsertWithChildren, together
 
 INSERT_ENTRIES = insert(table_of(JournalEntryRow)).returning(
     JournalEntryRow.id, sort_by_parameter_order=True
@@ -54,7 +53,7 @@ class SqlAlchemyJournalRepository:
         if not entries:
             return []
         refuse_closed(await self._closed_until(), entries)
-        if len(entries) == 1 and dialect_of(self.session) == "postgresql":
+        if len(entries) == 1 and together(self.session):
             posted = [await self._add_with_lines(entries[0])]
         else:
             posted = await self._add_then_lines(entries)
@@ -65,10 +64,10 @@ class SqlAlchemyJournalRepository:
     async def _add_with_lines(self, entry: JournalEntry) -> PostedEntry:
         """One entry and its lines in one statement (persistence/with_children.py)."""
         values = _entry_values(entry)
-        together = _entry_with_lines(tuple(values))
+        combined = _entry_with_lines(tuple(values))
         lines = [{"account": line.account, "amount": line.amount} for line in entry.lines]
         inserted = await driver.first(
-            self.session, together.statement, together.values(values, [lines])
+            self.session, combined.statement, combined.values(values, [lines])
         )
         assert inserted is not None
         return PostedEntry(inserted["id"], entry)

@@ -22,10 +22,10 @@ from domain.events import BalanceChanged
 from persistence import driver
 from persistence.analytics import inbox
 from persistence.base import table_of
-from persistence.database import Database, dialect_of
+from persistence.database import Database
 from persistence.journal import posted_entries
 from persistence.models import JournalEntryRow, OutboxRow
-from persistence.with_children import InsertWithChildren
+from persistence.with_children import InsertWithChildren, together
 
 KEEP_PUBLISHED_FOR = timedelta(hours=1)
 # Ids a marking statement names, well under the 32,767 parameters asyncpg and SQLite allow
@@ -50,7 +50,7 @@ async def add(
     """The changes' outbox rows, and the analytics inbox rows of the same commit: one
     statement on PostgreSQL for one change (persistence/with_children.py), else two."""
     rows = [{"entry_id": event.posted.id, "created_at": now} for event in events]
-    if len(rows) == 1 and dialect_of(session) == "postgresql":
+    if len(rows) == 1 and together(session):
         found = await driver.first(
             session, OUTBOX_WITH_INBOX.statement, OUTBOX_WITH_INBOX.values(rows[0], [inbox_rows])
         )

@@ -22,7 +22,6 @@ from persistence import driver
 from persistence.analytics import inbox
 from persistence.analytics.inbox import Counted
 from persistence.base import table_of
-from persistence.database import dialect_of
 from persistence.journal import SqlAlchemyJournalRepository
 from persistence.models import (
     EarnContributionRow,
@@ -33,7 +32,7 @@ from persistence.models import (
     SaleRow,
 )
 from persistence.records import columns_of, record_of
-from persistence.with_children import Children, InsertWithChildren
+from persistence.with_children import Children, InsertWithChildren, together
 
 INSERT_SALE = insert(table_of(SaleRow)).returning(SaleRow.id)
 INSERT_SALE_LINES = insert(table_of(SaleLineRow))
@@ -89,10 +88,10 @@ class SqlAlchemySaleRepository:
         values = _sale_values(recorded)
         lines = [_line_values(line) for line in calculation.lines]
         parts = [_contribution_values(sale, part) for part in calculation.contributions]
-        if dialect_of(self.session) == "postgresql":
-            together = _sale_with_children(tuple(values))
+        if together(self.session):
+            combined = _sale_with_children(tuple(values))
             inserted = await driver.first(
-                self.session, together.statement, together.values(values, [lines, parts])
+                self.session, combined.statement, combined.values(values, [lines, parts])
             )
             assert inserted is not None
             sale_id: int = inserted["id"]

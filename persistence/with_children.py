@@ -18,6 +18,15 @@ from typing import Any
 
 from sqlalchemy import CTE, Select, Table, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from persistence.database import dialect_of
+
+
+def together(session: AsyncSession) -> bool:
+    """Whether the session's database takes a parent and its children in one statement
+    (PostgreSQL; SQLite has no data-modifying WITH)."""
+    return dialect_of(session) == "postgresql"
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,7 @@ AT_COMMIT = "analytics_inbox_at_commit"
 
 
 async def enqueue(session: AsyncSession, kind: Counted, refs: Iterable[object]) -> None:
-    rows = _rows(kind, refs)
-    if rows:
-        await session.execute(INSERT_INBOX_ROWS, rows)
+    await write(session, _rows(kind, refs))
 
 
 def enqueue_at_commit(session: AsyncSession, kind: Counted, refs: Iterable[object]) -> None:
